@@ -1,0 +1,32 @@
+"""Append-only audit log: every transition and operator decision. Deal timelines are read from it."""
+
+from django.contrib.contenttypes.models import ContentType
+
+from anshin.core import clock
+
+
+def record(*, subject, action: str, actor=None, actor_role: str = "", from_state: str = "", to_state: str = "",
+           payload: dict | None = None):
+    from anshin.core.models import AuditEvent
+
+    return AuditEvent.objects.create(
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        action=action,
+        actor=actor,
+        actor_role=str(actor_role),
+        from_state=from_state,
+        to_state=to_state,
+        payload=payload or {},
+        created_at=clock.now(),
+    )
+
+
+def timeline(subject):
+    from anshin.core.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )

@@ -1,0 +1,148 @@
+"""The flow engine: the only code that writes a `state` field.
+
+A flow is a table of transitions `(action, sources, target, actors, label)` plus timers per state. Services
+lock the deal row, then call `apply()`; the engine checks the table, moves the state, (re)arms the timer of
+the new state measured from *this* entry into it, and writes the audit event — all in the caller's
+transaction. Buttons, API "allowed actions" and the diagrams in docs/ are all read from the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.db import models
+
+from anshin.core import audit, clock
+from anshin.core.errors import DomainError
+
+
+class Actor(StrEnum):
+    CLIENT = "client"
+    WORKER = "worker"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+PARTY = (Actor.CLIENT, Actor.WORKER)
+
+
+@dataclass(frozen=True)
+class T:
+    """One row of a flow table."""
+
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    actors: tuple[Actor, ...]
+    label: str = ""
+    style: str = "primary"  # how the UI draws the button: primary, secondary, danger
+
+
+@dataclass(frozen=True)
+class Timer:
+    """While a deal sits in `state`, SYSTEM fires `action` `after` its last entry; reminders go out before."""
+
+    state: str
+    after: timedelta
+    action: str
+    reminders: tuple[timedelta, ...] = ()
+
+
+@dataclass
+class Flow:
+    name: str
+    states: dict[str, str]  # state -> Japanese label
+    transitions: list[T]
+    timers: list[Timer] = field(default_factory=list)
+    terminal: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        for t in self.transitions:
+            unknown = {*t.sources, t.target} - self.states.keys()
+            assert not unknown, f"{self.name}.{t.action}: unknown states {unknown}"
+        for timer in self.timers:
+            assert any(
+                t.action == timer.action and timer.state in t.sources and Actor.SYSTEM in t.actors
+                for t in self.transitions
+            ), f"{self.name}: timer {timer.action} has no SYSTEM row from {timer.state}"
+
+    def timer_for(self, state: str) -> Timer | None:
+        return next((t for t in self.timers if t.state == state), None)
+
+    def allowed(self, state: str, actors: Iterable[Actor]) -> list[T]:
+        actors = set(actors)
+        return [t for t in self.transitions if state in t.sources and actors & set(t.actors)]
+
+    def find(self, action: str, state: str, actor: Actor) -> T:
+        for t in self.transitions:
+            if t.action == action and state in t.sources and actor in t.actors:
+                return t
+        if not any(t.action == action for t in self.transitions):
+            raise DomainError("unknown_action", f"「{action}」という操作はありません。")
+        raise DomainError(
+            "not_allowed", f"現在の状態（{self.states.get(state, state)}）ではこの操作はできません。"
+        )
+
+
+class FlowModel(models.Model):
+    """State plus the timer columns that `tick` sweeps."""
+
+    state = models.CharField(max_length=32, db_index=True)
+    state_entered_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    timer_action = models.CharField(max_length=32, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    flow: Flow  # set by each subclass
+
+    @property
+    def state_label(self) -> str:
+        return self.flow.states[self.state]
+
+    def init_state(self, state: str, at: datetime | None = None) -> None:
+        """For creation only: a new deal starts in `state` with that state's timer armed."""
+        self.state = state
+        self.state_entered_at = at or clock.now()
+        _arm(self, self.flow.timer_for(state))
+
+
+def _arm(obj: FlowModel, timer: Timer | None) -> None:
+    if timer is None:
+        obj.due_at, obj.timer_action, obj.remind_at = None, "", None
+        return
+    obj.due_at = obj.state_entered_at + timer.after
+    obj.timer_action = timer.action
+    obj.remind_at = next_reminder(obj.due_at, timer, after=obj.state_entered_at)
+
+
+def next_reminder(due_at: datetime, timer: Timer, *, after: datetime) -> datetime | None:
+    """The earliest reminder time strictly later than `after` (reminders are offsets before due_at)."""
+    times = sorted(due_at - before for before in timer.reminders)
+    return next((t for t in times if t > after), None)
+
+
+def apply(obj: FlowModel, action: str, *, actor: Actor, user=None, payload: dict | None = None) -> T:
+    """Move `obj` (already locked by the caller) along its flow. Returns the transition taken."""
+    flow = obj.flow
+    transition = flow.find(action, obj.state, actor)
+    source = obj.state
+    obj.state = transition.target
+    obj.state_entered_at = clock.now()
+    _arm(obj, flow.timer_for(transition.target))
+    obj.save(update_fields=["state", "state_entered_at", "due_at", "timer_action", "remind_at"])
+    audit.record(
+        subject=obj,
+        action=action,
+        actor=user,
+        actor_role=actor,
+        from_state=source,
+        to_state=transition.target,
+        payload=payload or {},
+    )
+    return transition

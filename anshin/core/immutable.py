@@ -1,0 +1,59 @@
+"""Database triggers that make tables append-only (and ledger entries balanced) below the ORM, so neither a
+bug nor a stray SQL session can rewrite history. Used from migrations, for PostgreSQL and SQLite."""
+
+from django.db import migrations
+
+
+def append_only(table: str) -> migrations.RunPython:
+    def forward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"""
+                CREATE OR REPLACE FUNCTION {table}_immutable() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql;
+                CREATE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table}
+                    FOR EACH ROW EXECUTE FUNCTION {table}_immutable();
+            """)
+        elif vendor == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+                )
+
+    def backward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}; "
+                                  f"DROP FUNCTION IF EXISTS {table}_immutable();")
+        elif vendor == "sqlite":
+            for op in ("update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+
+    return migrations.RunPython(forward, backward)
+
+
+def balanced_entries() -> migrations.RunPython:
+    """PostgreSQL: at commit, every journal entry touched must have postings summing to zero."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute("""
+            CREATE OR REPLACE FUNCTION ledger_entry_balanced() RETURNS trigger AS $$
+            BEGIN
+                IF (SELECT COALESCE(SUM(amount), 0) FROM ledger_posting WHERE entry_id = NEW.entry_id) <> 0 THEN
+                    RAISE EXCEPTION USING MESSAGE = 'journal entry ' || NEW.entry_id || ' is not balanced';
+                END IF;
+                RETURN NULL;
+            END; $$ LANGUAGE plpgsql;
+            CREATE CONSTRAINT TRIGGER ledger_posting_balanced AFTER INSERT ON ledger_posting
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_balanced();
+        """)
+
+    def backward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("DROP TRIGGER IF EXISTS ledger_posting_balanced ON ledger_posting; "
+                                  "DROP FUNCTION IF EXISTS ledger_entry_balanced();")
+
+    return migrations.RunPython(forward, backward)

@@ -1,0 +1,59 @@
+"""The sweeper behind `manage.py tick`: finds due timers and reminders, settles each in its own transaction.
+
+Each deal type registers how to settle one row by id. Settling locks the row with SKIP LOCKED (PostgreSQL),
+re-checks that it is still due, and applies the SYSTEM transition through the flow engine, so several
+sweepers — and a user acting at the same instant — can never settle a deal twice.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+
+from anshin import rules
+from anshin.core import clock
+
+
+@dataclass(frozen=True)
+class TimedKind:
+    model: type
+    settle: Callable[[int], str | None]  # pk -> description of what happened, or None if nothing
+    remind: Callable[[int], str | None]
+
+
+_registry: list[TimedKind] = []
+
+
+def register(model, *, settle, remind) -> None:
+    if not any(k.model is model for k in _registry):
+        _registry.append(TimedKind(model, settle, remind))
+
+
+def lock_for_update(queryset):
+    """Row lock that skips rows another sweeper holds (PostgreSQL); SQLite serialises writers anyway."""
+    return queryset.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+
+
+def sweep(batch: int = rules.TICK_BATCH_SIZE) -> list[str]:
+    """One pass over every registered kind, in batches, until nothing is due. Returns what was done."""
+    done: list[str] = []
+    for kind in _registry:
+        for field, handler in (("due_at", kind.settle), ("remind_at", kind.remind)):
+            seen: set[int] = set()
+            while True:
+                now = clock.now()
+                pks = [
+                    pk
+                    for pk in kind.model.objects.filter(**{f"{field}__lte": now})
+                    .order_by(field)
+                    .values_list("pk", flat=True)[: batch + len(seen)]
+                    if pk not in seen
+                ][:batch]
+                if not pks:
+                    break
+                for pk in pks:
+                    seen.add(pk)
+                    result = handler(pk)
+                    if result:
+                        done.append(result)
+    return done

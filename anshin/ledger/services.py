@@ -1,0 +1,105 @@
+"""Posting money. Every command carries an idempotency key: a replay returns the first entry, a different
+payload under the same key is refused. Accounts are locked in code order, so postings never deadlock."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from anshin.core import clock
+from anshin.core.errors import DomainError
+from anshin.ledger.models import Account, JournalEntry, Posting
+
+GATEWAY = "gateway"  # money outside Anshin (cards, bank transfers); the only account allowed below zero
+REVENUE = "revenue"
+
+
+class LedgerError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    amount: int
+
+
+def escrow_code(ref: str) -> str:
+    return f"escrow:{ref}"
+
+
+def worker_code(user_id: int) -> str:
+    return f"worker:{user_id}"
+
+
+def account_get_or_create(code: str, *, user=None) -> Account:
+    names = {GATEWAY: "決済ゲートウェイ", REVENUE: "プラットフォーム手数料収入"}
+    name = names.get(code) or ("エスクロー " if code.startswith("escrow:") else "残高 ") + code.split(":", 1)[-1]
+    account, _ = Account.objects.get_or_create(
+        code=code, defaults={"name": name, "user": user, "allow_negative": code == GATEWAY}
+    )
+    return account
+
+
+def _hash(kind: str, lines: list[Line]) -> str:
+    data = json.dumps([kind, sorted((line.account, line.amount) for line in lines)])
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def entry_post(*, key: str, kind: str, lines: list[Line], memo: str = "", ref: str = "",
+               reverses: JournalEntry | None = None) -> tuple[JournalEntry, bool]:
+    """Post one balanced entry. Returns (entry, created)."""
+    lines = [line for line in lines if line.amount != 0]
+    if not lines or sum(line.amount for line in lines) != 0:
+        raise LedgerError("unbalanced", "仕訳の貸借が一致しません。")
+    if any(not isinstance(line.amount, int) or isinstance(line.amount, bool) for line in lines):
+        raise LedgerError("not_integer", "金額は円単位の整数で指定してください。")
+    payload_hash = _hash(kind, lines)
+    existing = JournalEntry.objects.filter(idempotency_key=key).first()
+    if existing:
+        return _replay(existing, payload_hash), False
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                idempotency_key=key, kind=kind, memo=memo, ref=ref, payload_hash=payload_hash,
+                reverses=reverses, created_at=clock.now(),
+            )
+            codes = sorted({line.account for line in lines})
+            for code in codes:
+                account_get_or_create(code)
+            accounts = {a.code: a for a in Account.objects.select_for_update().filter(code__in=codes).order_by("code")}
+            for line in lines:
+                account = accounts[line.account]
+                account.balance += line.amount
+                if account.balance < 0 and not account.allow_negative:
+                    raise LedgerError("insufficient_funds", f"{account.name} の残高が不足しています。")
+            Posting.objects.bulk_create(
+                [Posting(entry=entry, account=accounts[line.account], amount=line.amount) for line in lines]
+            )
+            for account in accounts.values():
+                account.save(update_fields=["balance"])
+    except IntegrityError:
+        # A concurrent caller won the unique key: behave as a replay.
+        existing = JournalEntry.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, payload_hash), False
+    return entry, True
+
+
+def _replay(entry: JournalEntry, payload_hash: str) -> JournalEntry:
+    if entry.payload_hash != payload_hash:
+        raise LedgerError("idempotency_conflict", "同じ冪等キーで異なる内容の取引が送信されました。", status=409)
+    return entry
+
+
+def entry_reverse(*, entry: JournalEntry, key: str, memo: str = "") -> JournalEntry:
+    lines = [Line(p.account.code, -p.amount) for p in entry.postings.select_related("account")]
+    reversed_entry, _ = entry_post(key=key, kind="reversal", lines=lines, memo=memo or f"取消: {entry.memo}",
+                                   ref=entry.ref, reverses=entry)
+    return reversed_entry
+
+
+def balance(code: str) -> int:
+    return Account.objects.filter(code=code).values_list("balance", flat=True).first() or 0

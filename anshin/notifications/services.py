@@ -1,0 +1,11 @@
+from anshin.core import clock
+from anshin.notifications.models import Notification
+
+
+def notify(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url: str = "") -> Notification:
+    """Queue an in-app (and later e-mail) notification once per dedupe key."""
+    notification, _ = Notification.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={"user": user, "kind": kind, "title": title, "body": body, "url": url, "created_at": clock.now()},
+    )
+    return notification
