@@ -1,5 +1,13 @@
 from django.urls import include, path
 
+from anshin.api import api
+
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
+    path("api/", api.urls),
+    path("", include("anshin.jobs.urls")),
+    path("", include("anshin.accounts.urls")),
+    path("", include("anshin.contracts.urls")),
+    path("", include("anshin.messaging.urls")),
+    path("", include("anshin.notifications.urls")),
 ]
