@@ -5,6 +5,7 @@ from anshin.api import api
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("anshin.jobs.urls")),
     path("", include("anshin.accounts.urls")),
     path("", include("anshin.contracts.urls")),
