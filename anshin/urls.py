@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from anshin.api import api
+from anshin.jobs.views import job_list
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", job_list, name="home"),  # the job list is the top page
     path("", include("anshin.jobs.urls")),
     path("", include("anshin.accounts.urls")),
     path("", include("anshin.contracts.urls")),

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timesince
 
 from anshin import rules
@@ -34,7 +34,10 @@ def relative(moment: datetime | None) -> str:
     now = clock.now()
     if (now - moment).total_seconds() < 60:
         return "たった今"
-    return f"約{timesince(moment, now, depth=1)}前"
+    with translation.override("ja"):  # the 「約…前」 frame is Japanese whatever the page language
+        amount = timesince(moment, now, depth=1)
+    # Some Django catalogs put a (non-breaking) space between number and unit: 「23\xa0時間」 → 「23時間」.
+    return f"約{amount.replace(chr(0xa0), '').replace(' ', '')}前"
 
 
 def exact(moment: datetime | None) -> str:

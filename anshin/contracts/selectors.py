@@ -1,6 +1,7 @@
 """Reading contracts. A contract read after its deadline is settled on the spot, so nobody ever sees a
 state that the clock has already decided."""
 
+from anshin import rules
 from anshin.contracts.flow import CONTRACT_FLOW
 from anshin.contracts.models import Contract
 from anshin.contracts.services import contract_settle_due
@@ -18,6 +19,11 @@ def contract_get(*, contract_id: int, user) -> Contract:
 
 
 def contract_list(*, user):
+    """My contracts, newest first. Any of them whose timer is due is settled first (like `contract_get`), so
+    the list never shows a state the clock has already decided; a batch at most, the sweeper does the rest."""
+    due = for_party(Contract.objects.all(), user).filter(due_at__lte=clock.now())
+    for contract_id in list(due.values_list("pk", flat=True)[: rules.TICK_BATCH_SIZE]):
+        contract_settle_due(contract_id)
     return for_party(Contract.objects.select_related("client", "worker"), user).order_by("-created_at")
 
 

@@ -2,6 +2,7 @@
 (a deadline that has passed wins over a late click), check the flow table, then write state, money, audit,
 thread message and notifications together."""
 
+from contextlib import contextmanager
 from datetime import date
 
 from django.db import transaction
@@ -66,7 +67,7 @@ def _tell(contract: Contract, action: str, text: str) -> None:
 
 def _lock(contract_id: int) -> Contract:
     contract = (
-        Contract.objects.select_for_update().select_related("client", "worker", "thread").filter(pk=contract_id).first()
+        Contract.objects.select_for_update(of=("self",)).select_related("client", "worker", "thread").filter(pk=contract_id).first()
     )
     if contract is None:
         raise NotFound()
@@ -93,11 +94,25 @@ def _settle(contract: Contract) -> str | None:
 
 
 def _move(contract: Contract, action: str, user, payload: dict | None = None) -> Contract:
-    """Common path of every party action: settle what is due, then move, then run effects."""
-    _settle(contract)
-    actor = _role(contract, user)
-    flows.apply(contract, action, actor=actor, user=user, payload=payload)
+    flows.apply(contract, action, actor=_role(contract, user), user=user, payload=payload)
     return contract
+
+
+@contextmanager
+def _acting(contract_id: int, user):
+    """The transaction of a party action, on a locked contract whose due timer is already settled.
+
+    A deadline that has passed wins over a late click: the timer is settled and committed in its own
+    transaction first, so a refused click can never roll the settlement back."""
+    contract_settle_due(contract_id)
+    with transaction.atomic():
+        contract = _lock(contract_id)
+        _role(contract, user)  # non-parties get 404 before learning anything else
+        if contract.due_at and contract.due_at <= clock.now():
+            # The deadline passed between the settlement above and this lock (a microsecond race):
+            # refuse; the sweeper or the next read settles it.
+            raise DomainError("deadline_passed", "期限を過ぎたため、この操作はできません。画面を更新してください。")
+        yield contract
 
 
 def _effects(contract: Contract, action: str, **extra) -> None:
@@ -168,17 +183,15 @@ def contract_simple_action(*, contract_id: int, user, action: str) -> Contract:
     """Actions that need nothing but a click: accept/decline/withdraw the offer, cancel, accept delivery."""
     if action not in {"accept_offer", "decline_offer", "withdraw_offer", "cancel", "accept"}:
         raise DomainError("unknown_action", "この操作には入力が必要です。")
-    with transaction.atomic():
-        contract = _move(_lock(contract_id), action, user)
+    with _acting(contract_id, user) as contract:
+        _move(contract, action, user)
         _effects(contract, action)
     return contract
 
 
 def contract_fund(*, contract_id: int, user, card_token: str = "tok_visa") -> Contract:
     """仮払い: charge the client through the gateway and hold the whole amount in escrow."""
-    with transaction.atomic():
-        contract = _lock(contract_id)
-        _settle(contract)
+    with _acting(contract_id, user) as contract:
         CONTRACT_FLOW.find("fund", contract.state, _role(contract, user))  # refuse before charging
         key = f"{contract.ledger_ref}:fund"
         charge = gateway.gateway().charge(amount=contract.amount, token=card_token, key=key)
@@ -203,8 +216,8 @@ def contract_deliver(*, contract_id: int, user, body: str, links: str = "", file
     if any(not link.startswith(("https://", "http://")) for link in link_list):
         raise DomainError("invalid_link", "納品物のURLは http:// または https:// で始まる形式で、1行に1つ入力してください。")
     attachments_validate(files)
-    with transaction.atomic():
-        contract = _move(_lock(contract_id), "deliver", user)
+    with _acting(contract_id, user) as contract:
+        _move(contract, "deliver", user)
         delivery = Delivery.objects.create(contract=contract, body=body, links="\n".join(link_list),
                                            created_at=clock.now())
         attachments_save(files=files, uploaded_by=user, delivery=delivery)
@@ -218,8 +231,8 @@ def contract_request_revision(*, contract_id: int, user, reason: str) -> Contrac
         raise DomainError("empty", "修正を依頼する理由を入力してください。")
     if len(reason) > 2_000:
         raise DomainError("too_long", "理由は2,000文字以内で入力してください。")
-    with transaction.atomic():
-        contract = _move(_lock(contract_id), "request_revision", user, {"reason": reason})
+    with _acting(contract_id, user) as contract:
+        _move(contract, "request_revision", user, {"reason": reason})
         _effects(contract, "request_revision", reason=reason)
     return contract
 

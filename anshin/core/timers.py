@@ -31,7 +31,8 @@ def register(model, *, settle, remind) -> None:
 
 def lock_for_update(queryset):
     """Row lock that skips rows another sweeper holds (PostgreSQL); SQLite serialises writers anyway."""
-    return queryset.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+    return queryset.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked,
+                                      of=("self",))
 
 
 def sweep(batch: int = rules.TICK_BATCH_SIZE) -> list[str]:

@@ -126,7 +126,7 @@ def application_transition(*, application_id: int, user, action: str, reason: st
         raise DomainError("not_allowed", "契約オファーは契約画面から送ってください。")
     with transaction.atomic():
         application = (
-            Application.objects.select_for_update().select_related("job", "job__client", "worker", "thread")
+            Application.objects.select_for_update(of=("self",)).select_related("job", "job__client", "worker", "thread")
             .filter(pk=application_id).first()
         )
         if application is None:

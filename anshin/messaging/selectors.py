@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Substr
 
 from anshin.accounts.presence import last_seen
 from anshin.core.access import for_party, get_for_party
@@ -17,15 +18,20 @@ class InboxRow:
     unread: int
     waiting_on_me: bool  # the last word was the counterpart's: I owe a reply
     waiting_since: datetime | None
+    last_excerpt: str = ""  # the latest message of any kind (system included), first 80 characters
+    last_kind: str = ""
 
 
 def inbox(*, user, limit: int = 50) -> list[InboxRow]:
     """Threads sorted by activity, with unread counts and who is waiting for whom. Four queries at most."""
+    latest = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
     threads = (
         for_party(Thread.objects.all(), user)
         .select_related("last_human_message", "last_human_message__sender")
         .annotate(unread=Count("messages__receipts", filter=Q(messages__receipts__user=user,
-                                                               messages__receipts__read_at__isnull=True)))
+                                                               messages__receipts__read_at__isnull=True)),
+                  last_excerpt=Subquery(latest.annotate(excerpt=Substr("body", 1, 80)).values("excerpt")[:1]),
+                  last_kind=Subquery(latest.values("kind")[:1]))
         .prefetch_related(Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence")))
         .order_by("-last_message_at", "-id")[:limit]
     )
@@ -39,6 +45,8 @@ def inbox(*, user, limit: int = 50) -> list[InboxRow]:
             unread=thread.unread,
             waiting_on_me=bool(last and last.sender_id != user.pk),
             waiting_since=last.created_at if last else None,
+            last_excerpt=thread.last_excerpt or "",
+            last_kind=thread.last_kind or "",
         ))
     return rows
 

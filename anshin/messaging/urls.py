@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from anshin.messaging import views
 
 app_name = "messaging"
-urlpatterns: list = []
+urlpatterns = [
+    path("messages/", views.inbox, name="inbox"),
+    path("messages/<int:thread_id>/", views.thread, name="thread"),
+    path("messages/<int:thread_id>/poll/", views.poll, name="poll"),
+    path("messages/<int:thread_id>/send/", views.send, name="send"),
+    path("files/<str:token>/", views.attachment, name="attachment"),
+]

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from anshin.notifications import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("notifications/", views.notification_list, name="list"),
+    path("notifications/read-all/", views.mark_all_read, name="read_all"),
+    path("notifications/<int:notification_id>/open/", views.open_notification, name="open"),
+]

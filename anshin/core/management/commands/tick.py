@@ -1,7 +1,6 @@
 import time
 
 from django.core.management.base import BaseCommand
-
 from django.utils import timezone
 
 from anshin.core import clock, timers

@@ -2,7 +2,6 @@ import re
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-
 from django.utils import timezone
 
 from anshin.core import clock

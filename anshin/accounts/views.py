@@ -1,0 +1,65 @@
+"""Profiles (public), profile settings and the worker balance page."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from anshin.accounts import services
+from anshin.accounts.forms import ProfileForm
+from anshin.core import clock
+from anshin.core.errors import DomainError
+from anshin.jobs.models import Job
+from anshin.ledger import services as ledger
+from anshin.ledger.models import Posting
+
+PAGE_SIZE = 20
+
+
+def profile(request, user_id: int):
+    person = get_object_or_404(get_user_model().objects.select_related("presence"), pk=user_id, is_active=True)
+    open_jobs = (
+        Job.objects.filter(client=person, state="open", application_deadline__gte=clock.now().date())
+        .annotate(application_count=Count("applications"))
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "person": person,
+            "open_jobs": open_jobs,
+            "is_me": request.user.pk == person.pk,
+        },
+    )
+
+
+@login_required
+def profile_edit(request):
+    user = request.user
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.profile_update(user=user, **{k: form.cleaned_data[k] for k in ProfileForm.Meta.fields})
+            except DomainError as error:
+                if error.status == 404:
+                    raise Http404 from None
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "プロフィールを更新しました。")
+                return redirect("accounts:profile", user.pk)
+        user.refresh_from_db()  # a ModelForm writes its cleaned values onto the instance; undo for the header
+        return render(request, "accounts/edit.html", {"form": form}, status=400)
+    return render(request, "accounts/edit.html", {"form": form})
+
+
+@login_required
+def balance(request):
+    code = ledger.worker_code(request.user.pk)
+    postings = Posting.objects.filter(account__code=code).select_related("entry").order_by("-entry__created_at", "-id")
+    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/balance.html", {"available": ledger.balance(code), "page": page})

@@ -1,0 +1,162 @@
+"""Messaging API: the inbox (unread, who waits for whom), a thread's messages with read receipts for my own
+messages, sending (text and files, multipart), marking a thread read."""
+
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from anshin.accounts.api import UserBrief, UserOut
+from anshin.contracts.api import AttachmentOut
+from anshin.core.api_auth import ERRORS, MAX_ID, ErrorOut, IdPath, LocalDateTime
+from anshin.messaging import selectors, services
+
+router = Router(tags=["messages"])
+
+
+class LastMessageOut(Schema):
+    id: int
+    sender_id: int | None
+    body: str = Field(..., description="先頭200文字")
+    created_at: LocalDateTime
+
+    @staticmethod
+    def resolve_body(obj):
+        return obj.body[:200]
+
+
+class InboxRowOut(Schema):
+    id: int
+    kind: str
+    subject: str
+    application_id: int | None
+    contract_id: int | None
+    last_message_at: LocalDateTime
+    counterpart: UserOut | None
+    unread: int
+    waiting_on_me: bool = Field(..., description="相手の発言が最後: 自分が返信する番")
+    waiting_since: LocalDateTime | None
+    last_message: LastMessageOut | None
+
+    @staticmethod
+    def resolve_id(obj):
+        return obj.thread.pk
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.thread.kind
+
+    @staticmethod
+    def resolve_subject(obj):
+        return obj.thread.subject
+
+    @staticmethod
+    def resolve_application_id(obj):
+        return obj.thread.application_id
+
+    @staticmethod
+    def resolve_contract_id(obj):
+        return obj.thread.contract_id
+
+    @staticmethod
+    def resolve_last_message_at(obj):
+        return obj.thread.last_message_at
+
+    @staticmethod
+    def resolve_last_message(obj):
+        return obj.thread.last_human_message
+
+
+class ReceiptOut(Schema):
+    user_id: int
+    read_at: LocalDateTime | None
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    sender: UserBrief | None
+    body: str
+    created_at: LocalDateTime
+    mine: bool
+    read_at: LocalDateTime | None = Field(
+        None, description="自分のメッセージ: 相手全員が読んだ時刻（既読）。未読なら null")
+    receipts: list[ReceiptOut] = Field(..., description="自分のメッセージのみ: 受信者ごとの既読時刻")
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_mine(obj, context):
+        return obj.sender_id == context["request"].auth.pk
+
+    @staticmethod
+    def resolve_receipts(obj, context):
+        if obj.sender_id != context["request"].auth.pk:
+            return []
+        return list(obj.receipts.all())
+
+    @staticmethod
+    def resolve_read_at(obj, context):
+        if obj.sender_id != context["request"].auth.pk:
+            return None
+        times = [r.read_at for r in obj.receipts.all()]
+        return max(times) if times and all(times) else None
+
+    @staticmethod
+    def resolve_attachments(obj):
+        return list(obj.attachments.all())
+
+
+class CounterpartOut(Schema):
+    user: UserOut
+    last_seen_at: LocalDateTime | None = Field(..., description="相手の最終アクセス（非公開なら null）")
+    hidden: bool
+    not_logged_in_since_my_last: bool = Field(..., description="自分の最後のメッセージの送信後、相手はまだログインしていない")
+
+
+class ThreadOut(Schema):
+    id: int
+    kind: str
+    subject: str
+    application_id: int | None
+    contract_id: int | None
+    counterpart: CounterpartOut | None
+    messages: list[MessageOut]
+
+
+class MarkReadOut(Schema):
+    marked: int
+    unread_count: int
+
+
+@router.get("/threads", response={200: list[InboxRowOut], **ERRORS}, summary="受信箱（最新順）")
+def list_threads(request, limit: int = Query(50, ge=1, le=200)):
+    return selectors.inbox(user=request.auth, limit=limit)
+
+
+@router.get("/threads/{thread_id}/messages", response={200: ThreadOut, **ERRORS},
+            summary="スレッドのメッセージ（既読は POST …/read で付けます）")
+def thread_messages(request, thread_id: int = IdPath(), after_id: int | None = Query(None, ge=1, le=MAX_ID),
+                    limit: int = Query(200, ge=1, le=500)):
+    user = request.auth
+    thread = selectors.thread_get(thread_id=thread_id, user=user)
+    messages = selectors.thread_messages(thread=thread, limit=limit, after_id=after_id)
+    status = selectors.counterpart_status(thread=thread, user=user, messages=messages)
+    counterpart = None
+    if status:
+        counterpart = {"user": status["user"], "last_seen_at": status["last_seen"], "hidden": status["hidden"],
+                       "not_logged_in_since_my_last": status["not_logged_in_since_my_last"]}
+    return {"id": thread.pk, "kind": thread.kind, "subject": thread.subject, "application_id": thread.application_id,
+            "contract_id": thread.contract_id, "counterpart": counterpart, "messages": messages}
+
+
+@router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS, 413: ErrorOut},
+             summary="メッセージを送る（multipart/form-data または application/x-www-form-urlencoded）")
+def send_message(request, thread_id: int = IdPath(), body: Form[str] = "", files: File[list[UploadedFile]] = None):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    message = services.message_send(thread=thread, sender=request.auth, body=body, files=files or [])
+    return Status(201, message)
+
+
+@router.post("/threads/{thread_id}/read", response={200: MarkReadOut, **ERRORS}, summary="スレッドを既読にする")
+def mark_read(request, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    marked = services.thread_mark_read(thread=thread, user=request.auth)
+    return {"marked": marked, "unread_count": services.unread_count(request.auth)}

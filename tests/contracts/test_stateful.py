@@ -1,0 +1,251 @@
+"""Hypothesis stateful test of the contract spine: random sequences of every party action by every kind of
+actor (right and wrong), clock jumps (to exact deadlines too), sweeps, reads and replays of idempotency keys.
+
+After every step: every entry balances, no account but the gateway is negative, cached balances equal their
+postings, a closed contract holds no escrow, worker net + fee (+ refunds, none yet) = the funded amount, at most
+one fund and one release per contract — and every call did exactly what the flow table says it should."""
+
+import itertools
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db.models import Count, Sum
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from anshin import rules
+from anshin.accounts.models import User
+from anshin.contracts import selectors
+from anshin.contracts import services as contracts
+from anshin.contracts.flow import CONTRACT_FLOW
+from anshin.contracts.models import Contract
+from anshin.core import clock, timers
+from anshin.core.errors import DomainError, NotFound
+from anshin.core.flows import Actor
+from anshin.core.models import AuditEvent
+from anshin.core.money import tiered_fee
+from anshin.ledger.models import Account, JournalEntry, Posting
+from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, entry_post, escrow_code, worker_code
+from tests import factories
+
+START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+ACTIONS = ["accept_offer", "decline_offer", "withdraw_offer", "fund", "cancel", "deliver", "accept",
+           "request_revision"]
+WHO = ["client", "worker", "stranger", "operator"]
+HELD = {"funded", "delivered", "revision_requested"}  # states in which the escrow holds the whole amount
+_serial = itertools.count()
+
+amounts = st.one_of(
+    st.sampled_from([rules.MIN_AMOUNT, 99_999, 100_000, 100_001, 150_000, 200_000, 300_000, rules.MAX_AMOUNT]),
+    st.integers(min_value=rules.MIN_AMOUNT, max_value=rules.MAX_AMOUNT),
+)
+jumps = st.one_of(
+    st.sampled_from([timedelta(microseconds=1), timedelta(days=1), timedelta(days=3), timedelta(days=7)]),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10)),
+)
+
+
+def call(action: str, contract_id: int, user, card: str):
+    if action == "fund":
+        return contracts.contract_fund(contract_id=contract_id, user=user, card_token=card)
+    if action == "deliver":
+        return contracts.contract_deliver(contract_id=contract_id, user=user, body="納品します。")
+    if action == "request_revision":
+        return contracts.contract_request_revision(contract_id=contract_id, user=user, reason="修正をお願いします。")
+    return contracts.contract_simple_action(contract_id=contract_id, user=user, action=action)
+
+
+def fund_lines(c: Contract) -> list[Line]:
+    return [Line(GATEWAY, -c.amount), Line(escrow_code(c.ledger_ref), c.amount)]
+
+
+def release_lines(c: Contract) -> list[Line]:
+    fee = tiered_fee(c.amount)
+    return [Line(escrow_code(c.ledger_ref), -c.amount), Line(worker_code(c.worker_id), c.amount - fee),
+            Line(REVENUE, fee)]
+
+
+def ledger_size() -> tuple[int, int, list]:
+    return (JournalEntry.objects.count(), Posting.objects.count(),
+            sorted(Account.objects.values_list("code", "balance")))
+
+
+class ContractSpine(RuleBasedStateMachine):
+    contracts = Bundle("contracts")
+
+    def __init__(self):
+        super().__init__()
+        self.traveller = time_machine.travel(START, tick=False)
+        self.clock = self.traveller.start()
+        n = next(_serial)
+        self.users = {
+            who: User.objects.create_user(email=f"sm{n}-{who}@example.com", password="pass-Anshin-2026",
+                                          display_name=f"{who}{n}", is_staff=(who == "operator"))
+            for who in WHO
+        }
+        self.ids: list[int] = []
+
+    def teardown(self):
+        self.traveller.stop()
+
+    # --- rules -------------------------------------------------------------------------------------------
+
+    @rule(target=contracts, amount=amounts)
+    def offer(self, amount):
+        c = factories.contract(self.users["client"], self.users["worker"], state="offered", amount=amount)
+        self.ids.append(c.pk)
+        return c.pk
+
+    @rule(contract_id=contracts, action=st.sampled_from(ACTIONS), who=st.sampled_from(WHO),
+          card=st.sampled_from(["tok_visa", "tok_visa", "tok_decline"]))
+    def act(self, contract_id, action, who, card):
+        before = Contract.objects.get(pk=contract_id)
+        # What the flow table says must happen: a due timer is settled first, then the move is judged.
+        state = before.state
+        if before.due_at and before.due_at <= clock.now():
+            state = CONTRACT_FLOW.find(before.timer_action, state, Actor.SYSTEM).target
+        role = {"client": Actor.CLIENT, "worker": Actor.WORKER, "operator": Actor.OPERATOR}.get(who)
+        try:
+            expected = CONTRACT_FLOW.find(action, state, role).target if role else NotFound
+        except DomainError as refusal:
+            expected = refusal.code
+        if expected not in (NotFound, "not_allowed") and action == "fund" and card == "tok_decline":
+            expected = "payment_declined"
+        entries_before = JournalEntry.objects.filter(ref=before.ledger_ref).count()
+
+        try:
+            call(action, contract_id, self.users[who], card)
+            outcome = "ok"
+        except NotFound:
+            outcome = NotFound
+        except DomainError as error:
+            outcome = error.code
+
+        event(f"{action} by {who}: {'ok' if outcome == 'ok' else 'refused'}")
+        after = Contract.objects.get(pk=contract_id)
+        if outcome == "ok":
+            assert expected in CONTRACT_FLOW.states, (action, who, state, expected)
+            assert after.state == expected
+        else:
+            assert outcome == expected, (action, who, before.state, state, outcome, expected)
+            assert after.state == state  # refused: only the clock may have moved it
+            if state == before.state:
+                assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries_before
+
+    @rule(by=jumps)
+    def jump(self, by):
+        self.clock.shift(by)
+
+    @rule(contract_id=contracts, early=st.booleans())
+    def jump_to_deadline(self, contract_id, early):
+        """Land exactly on a deadline, or one microsecond before it."""
+        due = Contract.objects.get(pk=contract_id).due_at
+        if due is None:
+            return
+        target = due - timedelta(microseconds=1) if early else due
+        if target > clock.now():
+            self.clock.move_to(target)
+
+    @rule()
+    def sweep(self):
+        def settled(lines):
+            return [line for line in lines if not line.split(": ", 1)[1].startswith("reminder")]
+
+        first = settled(timers.sweep())
+        assert len(first) == len(set(first))  # nothing settled twice in one pass
+        assert settled(timers.sweep()) == []  # and nothing left to settle right after
+
+    @rule(contract_id=contracts, who=st.sampled_from(WHO))
+    def read(self, contract_id, who):
+        try:
+            c = selectors.contract_get(contract_id=contract_id, user=self.users[who])
+        except NotFound:
+            assert who == "stranger"
+            return
+        assert who != "stranger"
+        assert c.due_at is None or c.due_at > clock.now()  # a read never shows a decided deadline as open
+
+    @rule(contract_id=contracts, tamper=st.booleans())
+    def replay(self, contract_id, tamper):
+        c = Contract.objects.get(pk=contract_id)
+        for kind, lines in (("fund", fund_lines(c)), ("release", release_lines(c))):
+            key = f"{c.ledger_ref}:{kind}"
+            first = JournalEntry.objects.filter(idempotency_key=key).first()
+            if first is None:
+                continue
+            size = ledger_size()
+            if tamper:
+                lines = [Line(line.account, line.amount * 2) for line in lines]
+                try:
+                    entry_post(key=key, kind=kind, ref=c.ledger_ref, lines=lines)
+                except DomainError as error:
+                    assert error.code == "idempotency_conflict"
+                else:
+                    raise AssertionError("a different payload under a used key was accepted")
+            else:
+                entry, created = entry_post(key=key, kind=kind, ref=c.ledger_ref, lines=lines)
+                assert (entry.pk, created) == (first.pk, False)
+            assert ledger_size() == size
+
+    # --- invariants -----------------------------------------------------------------------------------------
+
+    @invariant()
+    def every_entry_balances(self):
+        assert not Posting.objects.values("entry").annotate(total=Sum("amount")).exclude(total=0).exists()
+        assert not JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2).exists()
+
+    @invariant()
+    def no_account_but_the_gateway_is_negative(self):
+        assert not Account.objects.filter(balance__lt=0).exclude(code=GATEWAY).exists()
+        assert set(Account.objects.filter(allow_negative=True).values_list("code", flat=True)) <= {GATEWAY}
+
+    @invariant()
+    def cached_balances_equal_their_postings(self):
+        sums = dict(Posting.objects.values_list("account__code").annotate(total=Sum("amount")))
+        for code, cached in Account.objects.values_list("code", "balance"):
+            assert cached == sums.get(code, 0), code
+
+    @invariant()
+    def contracts_hold_exactly_what_their_state_says(self):
+        for c in Contract.objects.filter(pk__in=self.ids):
+            escrow = balance(escrow_code(c.ledger_ref))
+            entries = JournalEntry.objects.filter(ref=c.ledger_ref)
+            funds = entries.filter(kind="fund")
+            releases = entries.filter(kind="release")
+            assert funds.count() <= 1 and releases.count() <= 1
+            assert escrow == (c.amount if c.state in HELD else 0), (c.state, escrow)
+            if c.state in CONTRACT_FLOW.terminal:
+                assert escrow == 0
+            accepted_events = AuditEvent.objects.filter(subject_type__model="contract", subject_id=c.pk,
+                                                        to_state="accepted").count()
+            if c.state == "accepted":
+                event("a contract was accepted")
+                assert accepted_events == 1
+                funded = funds.get().postings.get(account__code=escrow_code(c.ledger_ref)).amount
+                paid = dict(releases.get().postings.values_list("account__code", "amount"))
+                net, fee, refunds = paid[worker_code(c.worker_id)], paid[REVENUE], 0
+                assert net + fee + refunds == funded == c.amount
+                assert fee == tiered_fee(c.amount)
+                assert c.accepted_at is not None
+            else:
+                assert accepted_events == 0
+                assert releases.count() == 0
+            # Money enters escrow only through `fund`, and only a funded contract can be held or accepted.
+            assert funds.count() == (1 if c.state in HELD | {"accepted"} else 0), c.state
+
+
+@pytest.mark.django_db
+def test_contract_spine_state_machine(settings_fixture_fast_passwords):
+    run_state_machine_as_test(
+        ContractSpine,
+        settings=settings(max_examples=25, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
+    )
+
+
+@pytest.fixture
+def settings_fixture_fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

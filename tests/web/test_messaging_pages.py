@@ -1,0 +1,274 @@
+"""Inbox and thread pages: read receipts, who waits for whom, the counterpart's presence, live updates,
+attachments, escaping, bounded queries."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from anshin.accounts.models import Presence
+from anshin.messaging import services
+from anshin.messaging.models import Message, Receipt
+from tests import factories
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+T0 = datetime(2026, 7, 19, 9, 0, tzinfo=TOKYO)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+@pytest.fixture
+def thread(client_user, worker):
+    """An application thread: the worker's application message is its first message (at T0)."""
+    with time_machine.travel(T0, tick=False):
+        app = factories.application(client_user, worker)
+    return app.thread
+
+
+def thread_url(thread):
+    return reverse("messaging:thread", args=[thread.pk])
+
+
+def test_receipt_shows_unread_then_read_time_to_the_sender(thread, client_user, worker):
+    sender = login(worker)
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        page = text(sender.get(thread_url(thread)))
+    assert "未読" in page
+    assert "既読" not in page
+
+    with time_machine.travel(datetime(2026, 7, 19, 10, 31, 12, tzinfo=TOKYO), tick=False):
+        assert login(client_user).get(thread_url(thread)).status_code == 200  # the recipient opens it
+
+    with time_machine.travel(datetime(2026, 7, 19, 10, 40, tzinfo=TOKYO), tick=False):
+        page = text(sender.get(thread_url(thread)))
+    assert "既読 7/19 10:31" in page
+    assert 'data-testid="receipt">未読' not in page
+
+
+def test_recipient_sees_no_receipt_on_messages_of_the_other_side(thread, client_user):
+    page = text(login(client_user).get(thread_url(thread)))
+    assert "よろしくお願いいたします。" in page
+    assert 'data-testid="receipt"' not in page
+
+
+def test_unread_count_in_header_drops_after_opening_the_thread(thread, client_user):
+    browser = login(client_user)
+    before = text(browser.get(reverse("messaging:inbox")))
+    assert re.search(r'data-testid="unread-count">1<', before)
+    after = text(browser.get(thread_url(thread)))
+    assert 'data-testid="unread-count"' not in after
+    assert Receipt.objects.filter(user=client_user, read_at__isnull=True).count() == 0
+
+
+def test_inbox_shows_who_waits_for_whom_and_since_when(thread, client_user, worker):
+    with time_machine.travel(T0 + timedelta(hours=3, minutes=5), tick=False):
+        as_client = text(login(client_user).get(reverse("messaging:inbox")))
+        as_worker = text(login(worker).get(reverse("messaging:inbox")))
+    assert "あなたの返信待ち（約3時間前から）" in as_client
+    assert "相手の返信待ち" not in as_client
+    assert "相手の返信待ち（約3時間前から）" in as_worker
+    assert thread.subject in as_worker and "山田花子" in as_client and "株式会社サンプル" in as_worker
+
+    # The client answers: the roles flip.
+    with time_machine.travel(T0 + timedelta(hours=4), tick=False):
+        services.message_send(thread=thread, sender=client_user, body="ご応募ありがとうございます。")
+    with time_machine.travel(T0 + timedelta(hours=6), tick=False):
+        as_client = text(login(client_user).get(reverse("messaging:inbox")))
+        as_worker = text(login(worker).get(reverse("messaging:inbox")))
+    assert "相手の返信待ち（約2時間前から）" in as_client
+    assert "あなたの返信待ち（約2時間前から）" in as_worker
+    assert "ご応募ありがとうございます。" in as_worker  # last message excerpt
+
+
+def test_inbox_is_sorted_by_activity_with_unread_badges(client_user, worker):
+    with time_machine.travel(T0, tick=False):
+        first = factories.application(client_user, worker, job=factories.job(client_user, title="最初の案件")).thread
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        factories.application(client_user, worker, job=factories.job(client_user, title="二番目の案件"))
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        services.message_send(thread=first, sender=worker, body="追加の質問です。")
+    page = text(login(client_user).get(reverse("messaging:inbox")))
+    assert page.index("最初の案件") < page.index("二番目の案件")
+    assert 'title="未読 2件">2</span>' in page
+
+
+def test_not_logged_in_since_my_message_appears_and_disappears(thread, client_user, worker):
+    notice = "このメッセージの送信後、相手はまだログインしていません"
+    Presence.objects.update_or_create(user=client_user, defaults={"last_seen_at": T0 - timedelta(hours=1)})
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        page = text(login(worker).get(thread_url(thread)))
+    assert notice in page
+    assert "株式会社サンプルさんの最終アクセス" in page and "約3時間前" in page
+
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        login(client_user).get(reverse("notifications:list"))  # logs in somewhere, does not open the thread
+    assert Presence.objects.get(user=client_user).last_seen_at > T0
+    with time_machine.travel(T0 + timedelta(hours=3, minutes=5), tick=False):
+        page = text(login(worker).get(thread_url(thread)))
+    assert notice not in page
+    assert "未読" in page  # still unread: presence and receipts are separate facts
+
+
+def test_hidden_last_access_shows_private(thread, client_user, worker):
+    client_user.hide_last_access = True
+    client_user.save()
+    page = text(login(worker).get(thread_url(thread)))
+    assert "株式会社サンプルさんの最終アクセス: <span class=\"last-access\">非公開</span>" in page
+
+
+def test_poll_returns_only_new_messages_and_marks_them_read(thread, client_user, worker):
+    reader = login(worker)
+    reader.get(thread_url(thread))
+    last_id = Message.objects.filter(thread=thread).latest("id").pk
+    new = services.message_send(thread=thread, sender=client_user, body="新しい質問があります。")
+
+    response = reader.get(reverse("messaging:poll", args=[thread.pk]), {"after": last_id}, HTTP_HX_REQUEST="true")
+    body = text(response)
+    assert response.status_code == 200
+    assert "新しい質問があります。" in body
+    assert "よろしくお願いいたします。" not in body  # only what came after `after`
+    assert f'name="after" value="{new.pk}"' in body  # the poller moves on
+    assert Receipt.objects.get(message=new, user=worker).read_at is not None
+
+    again = text(reader.get(reverse("messaging:poll", args=[thread.pk]), {"after": new.pk}))
+    assert "新しい質問があります。" not in again
+
+
+def test_poll_refreshes_the_receipts_of_my_pending_messages(thread, client_user, worker):
+    sender = login(worker)
+    page = text(sender.get(thread_url(thread)))
+    mine = Message.objects.get(thread=thread, sender=worker)
+    assert f'name="pending" value="{mine.pk}"' in page
+    with time_machine.travel(datetime(2026, 7, 20, 8, 5, tzinfo=TOKYO), tick=False):
+        login(client_user).get(thread_url(thread))
+    body = text(sender.get(reverse("messaging:poll", args=[thread.pk]), {"after": mine.pk, "pending": mine.pk}))
+    assert f'id="status-{mine.pk}" hx-swap-oob="true"' in body
+    assert "既読 7/20 08:05" in body
+    assert 'name="pending"' not in body  # nothing left to watch
+
+
+def test_send_without_js_redirects_back_and_with_htmx_returns_the_new_message(thread, client_user, worker):
+    browser = login(client_user)
+    url = reverse("messaging:send", args=[thread.pk])
+    response = browser.post(url, {"body": "はじめまして。"})
+    assert response.status_code == 302 and response["Location"] == thread_url(thread)
+    assert Message.objects.filter(thread=thread, sender=client_user, body="はじめまして。").exists()
+
+    after = Message.objects.filter(thread=thread).latest("id").pk
+    response = browser.post(url, {"body": "資料をお送りします。", "after": after}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "sent"
+    assert "資料をお送りします。" in text(response)
+    assert "はじめまして。" not in text(response)
+
+
+def test_send_refuses_bad_input_in_japanese_and_changes_nothing(thread, client_user):
+    browser = login(client_user)
+    url = reverse("messaging:send", args=[thread.pk])
+    count = Message.objects.count()
+    response = browser.post(url, {"body": "   "})
+    assert response.status_code == 400
+    assert "メッセージを入力するか、ファイルを添付してください。" in text(response)
+    exe = SimpleUploadedFile("tool.exe", b"MZ" + b"0" * 100, content_type="application/octet-stream")
+    response = browser.post(url, {"body": "ツールです", "files": [exe]}, HTTP_HX_REQUEST="true")
+    assert "添付できない形式です" in text(response)
+    assert "HX-Trigger" not in response
+    assert Message.objects.count() == count
+
+
+def test_message_body_is_escaped(thread, client_user, worker):
+    services.message_send(thread=thread, sender=client_user, body='<script>alert("x")</script>')
+    page = text(login(worker).get(thread_url(thread)))
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    inbox = text(login(worker).get(reverse("messaging:inbox")))
+    assert '<script>alert("x")</script>' not in inbox
+
+
+def test_attachment_is_listed_and_downloaded_as_attachment_by_members_only(thread, client_user, worker, stranger):
+    upload = SimpleUploadedFile("見積書.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    response = login(worker).post(reverse("messaging:send", args=[thread.pk]),
+                                  {"body": "見積書です", "files": [upload]})
+    assert response.status_code == 302
+    attachment = Message.objects.get(body="見積書です").attachments.get()
+    page = text(login(client_user).get(thread_url(thread)))
+    url = reverse("messaging:attachment", args=[attachment.token])
+    assert url in page and "見積書.pdf" in page
+
+    download = login(client_user).get(url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 test"
+    assert login(stranger).get(url).status_code == 404
+
+
+def test_thread_links_back_to_its_application(thread, client_user):
+    page = text(login(client_user).get(thread_url(thread)))
+    assert reverse("jobs:application", args=[thread.application_id]) in page
+
+
+def test_anonymous_is_sent_to_login(thread):
+    response = Client().get(thread_url(thread))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- bounded queries ----------------------------------------------------------------------------------
+
+def _queries(browser, url) -> int:
+    browser.get(url)  # warm up: session, presence
+    with CaptureQueriesContext(connection) as ctx:
+        assert browser.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_inbox_queries_do_not_grow_with_threads(client_user, worker):
+    with time_machine.travel(T0, tick=False):
+        for _ in range(5):
+            factories.application(client_user, worker)
+        browser = login(client_user)
+        few = _queries(browser, reverse("messaging:inbox"))
+        for _ in range(45):
+            factories.application(client_user, worker)
+        many = _queries(browser, reverse("messaging:inbox"))
+        assert text(browser.get(reverse("messaging:inbox"))).count('data-testid="inbox-row"') == 50
+    assert few == many
+
+
+def test_thread_queries_do_not_grow_with_messages(thread, client_user, worker):
+    def talk(n):
+        for i in range(n):
+            sender = client_user if i % 2 else worker
+            files = [SimpleUploadedFile(f"memo{i}.txt", b"memo", content_type="text/plain")] if i % 3 == 0 else []
+            services.message_send(thread=thread, sender=sender, body=f"メッセージ{i}", files=files)
+
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        talk(4)
+        browser = login(worker)
+        few = _queries(browser, thread_url(thread))
+        poll_few = _queries(browser, reverse("messaging:poll", args=[thread.pk]) + "?after=1&pending=1")
+        talk(45)
+        many = _queries(browser, thread_url(thread))
+        poll_many = _queries(browser, reverse("messaging:poll", args=[thread.pk]) + "?after=1&pending=1")
+    assert few == many
+    assert poll_few == poll_many
