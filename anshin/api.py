@@ -7,9 +7,10 @@ browser session (with the CSRF token on unsafe methods)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import PathView
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
@@ -27,6 +28,23 @@ class Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+NUL_MESSAGE = "入力に使用できない制御文字（NUL）が含まれています。"
+
+
+def _refuse_nul(value) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it at the door (like Django forms do), never a 500 later."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise DomainError("invalid", NUL_MESSAGE)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
 class BodyParser(Parser):
     """JSON bodies. A form-encoded or multipart request carries no JSON body (an action posted with an empty
     form, e.g. `curl -X POST -F ...`): it reads as "no body" rather than as unparsable JSON."""
@@ -34,7 +52,14 @@ class BodyParser(Parser):
     def parse_body(self, request):
         if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             return {}
-        return super().parse_body(request)
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul({key: value for key, value in result.items() if isinstance(value, str | list)})
+        return result
 
 
 api = NinjaAPI(
@@ -65,7 +90,8 @@ FIELD_LABELS = {
     "card_token": "カードのトークン", "email": "メールアドレス", "password": "パスワード", "name": "名前",
     "q": "検索語", "sort": "並び順", "limit": "件数", "offset": "開始位置", "action": "操作",
     "job_id": "仕事ID", "application_id": "応募ID", "contract_id": "契約ID", "thread_id": "スレッドID",
-    "after_id": "メッセージID",
+    "after_id": "メッセージID", "display_name": "表示名", "bio": "自己紹介",
+    "hide_last_access": "最終アクセス日時の非公開", "user_id": "ユーザーID", "notification_id": "お知らせID",
 }
 
 
@@ -105,6 +131,8 @@ def _describe(err: dict) -> str:
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
         return f"{field}は次のいずれかを指定してください: {expected}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{field}は true または false で指定してください"
     if kind in ("string_type", "str_type"):
         return f"{field}は文字列で入力してください"
     if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
@@ -152,6 +180,8 @@ HTTP_ERRORS = {
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):  # raised while parsing the body (e.g. a NUL character)
+        return on_domain_error(request, exc.__cause__)
     if isinstance(exc, CsrfFailed):
         return error(request, 403, "csrf_failed", exc.message)
     code, message = HTTP_ERRORS.get(exc.status_code, ("error", "リクエストを処理できませんでした。"))
@@ -168,6 +198,19 @@ def on_suspicious(request, exc):
     if isinstance(exc, TooManyFieldsSent):
         return error(request, 400, "bad_request", "送信された項目が多すぎます。")
     return error(request, 400, "bad_request", "リクエストの形式が正しくありません。")
+
+
+def _json_not_allowed(self):
+    """Ninja answers a wrong method with a plain-text 405 and offers no hook for it; ours is JSON like every
+    other error. (PathView._not_allowed is the one place Ninja builds that response.)"""
+    allowed = sorted({method for operation in self.operations for method in operation.methods})
+    response = JsonResponse({"code": "method_not_allowed", "message": HTTP_ERRORS[405][1]}, status=405,
+                            json_dumps_params={"ensure_ascii": False})
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+PathView._not_allowed = _json_not_allowed
 
 
 # --- routes ---------------------------------------------------------------------------------------------

@@ -15,6 +15,40 @@ def _media_and_clock(settings, tmp_path):
     clock._cache.update(mtime=None, offset=timedelta(0))
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_flush_allowed(request):
+    """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL, which row triggers do
+    not see). On SQLite, lift the append-only triggers for that flush only, and put them back for the next."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction"))
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    from anshin.core.immutable import APPEND_ONLY_TABLES, sqlite_create, sqlite_drop
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            for sql in sqlite_create(table):
+                cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            for sql in sqlite_drop(table):
+                cursor.execute(sql)
+
+
 @pytest.fixture
 def make_user(db):
     from anshin.accounts.models import User

@@ -3,16 +3,21 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Router, Schema, Status
 
+from anshin.accounts import services
+from anshin.accounts.models import User
 from anshin.accounts.presence import last_seen
-from anshin.core.api_auth import ERRORS, ErrorOut, LocalDateTime, token_create, token_revoke
-from anshin.core.errors import DomainError
-from anshin.ledger.models import Posting
+from anshin.core.api_auth import ERRORS, ErrorOut, IdPath, LocalDateTime, token_create, token_revoke
+from anshin.core.errors import DomainError, NotFound
+from anshin.ledger.selectors import postings_for
 from anshin.ledger.services import balance, worker_code
 from anshin.messaging.services import unread_count
+from anshin.notifications import selectors as notification_selectors
+from anshin.notifications import services as notification_services
 
 router = Router(tags=["accounts"])
 
 BALANCE_HISTORY = 100
+THROTTLED = "ログインの失敗が続いたため、しばらく時間をおいてから再度お試しください。"
 
 
 # --- schemas shared by the other API modules ------------------------------------------------------------
@@ -56,8 +61,7 @@ def create_token(request, payload: TokenIn):
         user = get_adapter(request).authenticate(request, email=payload.email.strip().lower(),
                                                  password=payload.password)
     except DjangoValidationError:
-        raise DomainError("too_many_attempts", "ログインの失敗が続いたため、しばらく時間をおいてから再度お試しください。",
-                          status=429) from None
+        raise DomainError("too_many_attempts", THROTTLED, status=429) from None
     if user is None or not user.is_active:
         raise DomainError("invalid_credentials", "メールアドレスまたはパスワードが正しくありません。", status=400)
     return Status(201, token_create(user=user, name=payload.name))
@@ -89,12 +93,85 @@ class MeOut(Schema):
     unread_count: int
 
 
-@router.get("/me", response={200: MeOut, **ERRORS}, summary="自分のプロフィールと未読数")
-def me(request):
-    user = request.auth
+class ProfilePatch(Schema):
+    display_name: str | None = Field(None, max_length=50)
+    bio: str | None = Field(None, max_length=4000)
+    skills: str | None = Field(None, max_length=300, description="カンマ区切り")
+    hide_last_access: bool | None = None
+
+
+def _me(user) -> MeOut:
     return MeOut(id=user.pk, email=user.email, name=user.name, display_name=user.display_name, bio=user.bio,
                  skills=user.skill_list, hide_last_access=user.hide_last_access, is_operator=user.is_operator,
                  last_seen_at=last_seen(user), unread_count=unread_count(user))
+
+
+@router.get("/me", response={200: MeOut, **ERRORS}, summary="自分のプロフィールと未読数")
+def me(request):
+    return _me(request.auth)
+
+
+@router.patch("/me", response={200: MeOut, **ERRORS}, summary="プロフィールを編集する")
+def update_me(request, payload: ProfilePatch):
+    user = request.auth
+    current = {"display_name": user.display_name, "bio": user.bio, "skills": user.skills,
+               "hide_last_access": user.hide_last_access}
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return _me(services.profile_update(user=user, **{**current, **changes}))
+
+
+class ProfileOut(Schema):
+    id: int
+    name: str
+    bio: str
+    skills: list[str] = Field(..., alias="skill_list")
+    last_seen_at: LocalDateTime | None = Field(None, description="最終アクセス（非公開なら null）")
+    date_joined: LocalDateTime
+
+    @staticmethod
+    def resolve_last_seen_at(obj):
+        return None if obj.hide_last_access else last_seen(obj)
+
+
+@router.get("/users/{user_id}", response={200: ProfileOut, **ERRORS}, summary="公開プロフィール")
+def profile(request, user_id: int = IdPath()):
+    person = User.objects.select_related("presence").filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise NotFound()
+    return person
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    created_at: LocalDateTime
+    read_at: LocalDateTime | None
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+@router.get("/notifications", response={200: list[NotificationOut], **ERRORS}, summary="お知らせ（新しい順）")
+def notifications(request):
+    return notification_selectors.notification_list(user=request.auth)
+
+
+@router.post("/notifications/read", response={200: MarkedOut, **ERRORS}, summary="お知らせをすべて既読にする")
+def notifications_read_all(request):
+    return {"marked": notification_services.notifications_mark_read(user=request.auth)}
+
+
+@router.post("/notifications/{notification_id}/read", response={200: MarkedOut, **ERRORS},
+             summary="お知らせを1件既読にする")
+def notification_read(request, notification_id: int = IdPath()):
+    item = notification_selectors.notification_get(notification_id=notification_id, user=request.auth)
+    if item is None:
+        raise NotFound()
+    return {"marked": notification_services.notifications_mark_read(user=request.auth, notification_id=item.pk)}
 
 
 class PostingOut(Schema):
@@ -114,8 +191,7 @@ class BalanceOut(Schema):
 @router.get("/me/balance", response={200: BalanceOut, **ERRORS}, summary="報酬残高と入出金履歴")
 def my_balance(request):
     code = worker_code(request.auth.pk)
-    postings = (Posting.objects.filter(account__code=code).select_related("entry")
-                .order_by("-entry__created_at", "-id")[:BALANCE_HISTORY])
+    postings = postings_for(code)[:BALANCE_HISTORY]
     return BalanceOut(
         balance=balance(code),
         postings=[PostingOut(entry_id=p.entry_id, kind=p.entry.kind, memo=p.entry.memo, ref=p.entry.ref,

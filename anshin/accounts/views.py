@@ -14,7 +14,7 @@ from anshin.core import clock
 from anshin.core.errors import DomainError
 from anshin.jobs.models import Job
 from anshin.ledger import services as ledger
-from anshin.ledger.models import Posting
+from anshin.ledger.selectors import postings_for
 
 PAGE_SIZE = 20
 
@@ -22,7 +22,7 @@ PAGE_SIZE = 20
 def profile(request, user_id: int):
     person = get_object_or_404(get_user_model().objects.select_related("presence"), pk=user_id, is_active=True)
     open_jobs = (
-        Job.objects.filter(client=person, state="open", application_deadline__gte=clock.now().date())
+        Job.objects.filter(client=person, state="open", application_deadline__gte=clock.today())
         .annotate(application_count=Count("applications"))
         .order_by("-created_at")[:20]
     )
@@ -60,6 +60,5 @@ def profile_edit(request):
 @login_required
 def balance(request):
     code = ledger.worker_code(request.user.pk)
-    postings = Posting.objects.filter(account__code=code).select_related("entry").order_by("-entry__created_at", "-id")
-    page = Paginator(postings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(postings_for(code), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/balance.html", {"available": ledger.balance(code), "page": page})

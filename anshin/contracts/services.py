@@ -8,7 +8,7 @@ from datetime import date
 from django.db import transaction
 
 from anshin import rules
-from anshin.contracts.flow import CONTRACT_FLOW
+from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS
 from anshin.contracts.models import Contract, Delivery
 from anshin.core import clock, flows, timers
 from anshin.core.errors import DomainError, NotFound
@@ -141,7 +141,7 @@ def _release(contract: Contract) -> int:
 def contract_offer(*, application_id: int, user, amount: int, delivery_date: date, title: str = "") -> Contract:
     """The client hires: the application moves to `offered` and a contract offer is created."""
     _check_amount(amount)
-    if delivery_date < clock.now().date():
+    if delivery_date < clock.today():
         raise DomainError("invalid_date", "納期には今日以降の日付を指定してください。")
     with transaction.atomic():
         application = (
@@ -181,8 +181,10 @@ def _check_amount(amount) -> None:
 
 def contract_simple_action(*, contract_id: int, user, action: str) -> Contract:
     """Actions that need nothing but a click: accept/decline/withdraw the offer, cancel, accept delivery."""
+    if action in FORM_ACTIONS:
+        raise DomainError("needs_input", "この操作には入力が必要です。")
     if action not in {"accept_offer", "decline_offer", "withdraw_offer", "cancel", "accept"}:
-        raise DomainError("unknown_action", "この操作には入力が必要です。")
+        raise DomainError("unknown_action", f"「{action}」という操作はありません。")
     with _acting(contract_id, user) as contract:
         _move(contract, action, user)
         _effects(contract, action)

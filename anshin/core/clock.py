@@ -1,7 +1,7 @@
 """The only source of "now". Time travel (demos, acceptance tests) shifts it by an offset kept in a file,
 so the web server and the tick process agree; production never reads the file."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -25,6 +25,11 @@ def offset() -> timedelta:
 
 def now() -> datetime:
     return timezone.now() + offset()
+
+
+def today() -> date:
+    """Today in Japan (Asia/Tokyo): before 09:00 JST the UTC date is still yesterday."""
+    return timezone.localdate(now())
 
 
 def travel(by: timedelta) -> timedelta:

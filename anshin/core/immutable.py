@@ -3,6 +3,20 @@ bug nor a stray SQL session can rewrite history. Used from migrations, for Postg
 
 from django.db import migrations
 
+APPEND_ONLY_TABLES = ("ledger_posting", "ledger_journalentry", "core_auditevent")
+
+
+def sqlite_create(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def sqlite_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for op in ("update", "delete")]
+
 
 def append_only(table: str) -> migrations.RunPython:
     def forward(apps, schema_editor):
@@ -15,11 +29,8 @@ def append_only(table: str) -> migrations.RunPython:
                     FOR EACH ROW EXECUTE FUNCTION {table}_immutable();
             """)
         elif vendor == "sqlite":
-            for op in ("UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-                )
+            for sql in sqlite_create(table):
+                schema_editor.execute(sql)
 
     def backward(apps, schema_editor):
         vendor = schema_editor.connection.vendor
@@ -27,8 +38,8 @@ def append_only(table: str) -> migrations.RunPython:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}; "
                                   f"DROP FUNCTION IF EXISTS {table}_immutable();")
         elif vendor == "sqlite":
-            for op in ("update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+            for sql in sqlite_drop(table):
+                schema_editor.execute(sql)
 
     return migrations.RunPython(forward, backward)
 

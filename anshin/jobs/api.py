@@ -7,7 +7,6 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictInt
 
-from anshin import rules
 from anshin.accounts.api import UserBrief, UserOut
 from anshin.core.api_auth import ERRORS, ActionOut, ErrorOut, IdPath, LocalDateTime, actions_out
 from anshin.core.errors import NotFound
@@ -56,12 +55,12 @@ class JobListOut(Schema):
     state: str
     state_label: str
     client: UserBrief
+    application_count: int
     created_at: LocalDateTime
 
 
 class JobOut(JobListOut):
     description: str
-    application_count: int
     allowed_actions: list[ActionOut]
 
     @staticmethod

@@ -14,7 +14,7 @@ def job_search(*, q: str = "", category: str = "", budget_min: int | None = None
     """Substring search on title and description (Japanese has no word breaks, so no stemming)."""
     jobs = Job.objects.select_related("client").annotate(application_count=Count("applications"))
     if not include_closed:
-        jobs = jobs.filter(state="open", application_deadline__gte=clock.now().date())
+        jobs = jobs.filter(state="open", application_deadline__gte=clock.today())
     for word in q.split()[:5]:
         jobs = jobs.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(skills__icontains=word))
     if category:

@@ -22,6 +22,10 @@ def _validate_job(data: dict) -> None:
         raise DomainError("invalid", "タイトルを入力してください。")
     if not (data.get("description") or "").strip():
         raise DomainError("invalid", "仕事の詳細を入力してください。")
+    for field, limit, label in (("title", 100, "タイトル"), ("description", 10_000, "仕事の詳細"),
+                                ("skills", 300, "求めるスキル")):
+        if len(data.get(field) or "") > limit:
+            raise DomainError("too_long", f"{label}は{limit:,}文字以内で入力してください。")
     if data.get("category") not in Category.values:
         raise DomainError("invalid", "カテゴリを選択してください。")
     budget_max, budget_min = data.get("budget_max"), data.get("budget_min")
@@ -35,7 +39,7 @@ def _validate_job(data: dict) -> None:
     if budget_min is not None and budget_min > budget_max:
         raise DomainError("invalid_amount", "予算の下限は上限以下にしてください。")
     deadline = data.get("application_deadline")
-    if not isinstance(deadline, date) or deadline < clock.now().date():
+    if not isinstance(deadline, date) or deadline < clock.today():
         raise DomainError("invalid_date", "応募期限には今日以降の日付を指定してください。")
     delivery = data.get("delivery_date")
     if delivery is not None and delivery < deadline:
@@ -94,7 +98,7 @@ def application_create(*, job_id: int, user, message: str, amount: int, estimate
     if not isinstance(amount, int) or isinstance(amount, bool) or not rules.MIN_AMOUNT <= amount <= rules.MAX_AMOUNT:
         raise DomainError("invalid_amount",
                           f"提案金額は{yen(rules.MIN_AMOUNT)}以上{yen(rules.MAX_AMOUNT)}以下の整数で入力してください。")
-    if not isinstance(estimated_date, date) or estimated_date < clock.now().date():
+    if not isinstance(estimated_date, date) or estimated_date < clock.today():
         raise DomainError("invalid_date", "完了予定日には今日以降の日付を指定してください。")
     with transaction.atomic():
         job = Job.objects.select_related("client").filter(pk=job_id).first()
@@ -102,7 +106,7 @@ def application_create(*, job_id: int, user, message: str, amount: int, estimate
             raise NotFound()
         if job.client_id == user.pk:
             raise DomainError("own_job", "自分の仕事には応募できません。")
-        if job.state != "open" or job.application_deadline < clock.now().date():
+        if job.state != "open" or job.application_deadline < clock.today():
             raise DomainError("closed", "この仕事の募集は終了しています。")
         application = Application(job=job, worker=user, message=message, amount=amount,
                                   estimated_date=estimated_date, created_at=clock.now())

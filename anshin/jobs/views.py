@@ -86,7 +86,7 @@ def _detail_context(request, job: Job, apply_form=None) -> dict:
         return context
     context["application"] = Application.objects.select_related("thread").filter(job=job, worker=user).first()
     context["can_apply"] = (
-        context["application"] is None and job.state == "open" and job.application_deadline >= clock.now().date()
+        context["application"] is None and job.state == "open" and job.application_deadline >= clock.today()
     )
     if context["can_apply"]:
         context["apply_form"] = apply_form or ApplyForm()

@@ -34,7 +34,9 @@ class InboxRowOut(Schema):
     unread: int
     waiting_on_me: bool = Field(..., description="相手の発言が最後: 自分が返信する番")
     waiting_since: LocalDateTime | None
-    last_message: LastMessageOut | None
+    last_message: LastMessageOut | None = Field(..., description="人が書いた最新のメッセージ")
+    last_excerpt: str = Field("", description="最新のメッセージ（システムを含む）の先頭80文字")
+    last_kind: str = ""
 
     @staticmethod
     def resolve_id(obj):
@@ -108,7 +110,8 @@ class CounterpartOut(Schema):
     user: UserOut
     last_seen_at: LocalDateTime | None = Field(..., description="相手の最終アクセス（非公開なら null）")
     hidden: bool
-    not_logged_in_since_my_last: bool = Field(..., description="自分の最後のメッセージの送信後、相手はまだログインしていない")
+    not_logged_in_since_my_last: bool = Field(
+        ..., description="自分の最後のメッセージの送信後、相手はまだログインしていない")
 
 
 class ThreadOut(Schema):

@@ -181,7 +181,8 @@ def test_bad_delivery_changes_nothing(client_user, worker, api_as, monkeypatch):
     assert_refused(hired.multipart(f"{url}/deliveries", {"body": "納品", "files": [big]}), 400, "file_too_large")
     exe = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
     assert_refused(hired.multipart(f"{url}/deliveries", {"body": "納品", "files": [exe]}), 400, "file_type")
-    many = [SimpleUploadedFile(f"{i}.txt", b"x", content_type="text/plain") for i in range(rules.ATTACHMENT_MAX_FILES + 1)]
+    many = [SimpleUploadedFile(f"{i}.txt", b"x", content_type="text/plain")
+            for i in range(rules.ATTACHMENT_MAX_FILES + 1)]
     assert_refused(hired.multipart(f"{url}/deliveries", {"body": "納品", "files": many}), 400, "too_many_files")
     assert counts() == before
     contract.refresh_from_db()
@@ -251,3 +252,24 @@ def test_anonymous_gets_401_json_everywhere(db):
         assert response.status_code == 401, url
         body = json.loads(response.content)
         assert body["code"] == "unauthenticated" and JAPANESE.search(body["message"])
+
+
+def test_nul_characters_are_refused_not_a_server_error(client_user, worker, api_as):
+    """PostgreSQL cannot store NUL in text; the API refuses it up front on every input channel."""
+    application = factories.application(client_user, worker)
+    api = api_as(client_user)
+    before = counts()
+    assert_refused(api.post("/api/jobs", valid_job(title="ロゴ\x00制作")), 400, "invalid")
+    assert_refused(api.get("/api/jobs", q="ロゴ\x00"), 400, "invalid")
+    assert_refused(api.multipart(f"/api/threads/{application.thread.pk}/messages", {"body": "こんにちは\x00"}), 400,
+                   "invalid")
+    assert counts() == before
+
+
+@pytest.mark.parametrize(("method", "url"), [("delete", "/api/jobs/1"), ("get", "/api/tokens"),
+                                             ("patch", "/api/contracts/1")])
+def test_wrong_method_is_json(method, url, client_user, api_as):
+    response = getattr(api_as(client_user).client, method)(url)
+    assert 400 <= response.status_code < 500
+    body = json.loads(response.content)
+    assert body["code"] and JAPANESE.search(body["message"])

@@ -58,7 +58,8 @@ def test_post_apply_hire_fund_deliver_revise_accept_pays_worker_net(client_user,
     assert contract["timer_action"] == "deem_accept"
     assert contract["deliveries"][0]["links"] == ["https://drive.example.com/a"]
 
-    status, contract = client.post(f"/api/contracts/{cid}/actions/request_revision", {"reason": "3点の価格表記を修正してください"})
+    status, contract = client.post(f"/api/contracts/{cid}/actions/request_revision",
+                                   {"reason": "3点の価格表記を修正してください"})
     assert status == 200 and contract["state"] == "revision_requested", contract
 
     status, contract = hired.multipart(f"/api/contracts/{cid}/deliveries", {

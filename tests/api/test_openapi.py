@@ -9,7 +9,11 @@ from django.test import Client
 EXPECTED = {
     "/api/tokens": {"post"},
     "/api/tokens/current": {"delete"},
-    "/api/me": {"get"},
+    "/api/me": {"get", "patch"},
+    "/api/users/{user_id}": {"get"},
+    "/api/notifications": {"get"},
+    "/api/notifications/read": {"post"},
+    "/api/notifications/{notification_id}/read": {"post"},
     "/api/me/balance": {"get"},
     "/api/jobs": {"get", "post"},
     "/api/jobs/{job_id}": {"get", "patch"},

@@ -44,6 +44,7 @@ PARTY_ONLY = [
     ("get", "/api/threads/{thread}/messages", None),
     ("post", "/api/threads/{thread}/messages", "file"),
     ("post", "/api/threads/{thread}/read", None),
+    ("post", "/api/notifications/{notification}/read", None),
 ]
 
 
@@ -89,7 +90,9 @@ def _call(api, method, url, body):
 def _urls(template, application, contracts):
     """The URL for every contract state where the template is about a contract (so each action meets a
     state where a party could take it), else once."""
-    ids = {"job": application.job_id, "application": application.pk, "thread": application.thread.pk}
+    notification = Notification.objects.filter(user=application.job.client).first()
+    ids = {"job": application.job_id, "application": application.pk, "thread": application.thread.pk,
+           "notification": notification.pk}
     if "{contract}" in template:
         return [template.format(contract=c.pk, **ids) for c in contracts.values()]
     return [template.format(contract=0, **ids)]
@@ -109,7 +112,7 @@ def test_stranger_gets_404_and_nothing_changes(method, template, body, world, st
 
 @pytest.mark.parametrize(("method", "template", "body"), PARTY_ONLY, ids=[f"{m} {t}" for m, t, _ in PARTY_ONLY])
 def test_unknown_ids_get_the_same_404(method, template, body, stranger, api_as):
-    url = template.format(job=987654, application=987654, contract=987654, thread=987654)
+    url = template.format(job=987654, application=987654, contract=987654, thread=987654, notification=987654)
     status, response = _call(api_as(stranger), method, url, body)
     assert status == 404 and response == {"code": "not_found", "message": "見つかりません。"}
 

@@ -14,7 +14,15 @@ import time_machine
 from django.db.models import Count, Sum
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from anshin import rules
 from anshin.accounts.models import User
@@ -44,7 +52,7 @@ amounts = st.one_of(
 )
 jumps = st.one_of(
     st.sampled_from([timedelta(microseconds=1), timedelta(days=1), timedelta(days=3), timedelta(days=7)]),
-    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10)),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)),
 )
 
 
@@ -93,6 +101,11 @@ class ContractSpine(RuleBasedStateMachine):
 
     # --- rules -------------------------------------------------------------------------------------------
 
+    @initialize(target=contracts, amount=amounts)
+    def first_offer(self, amount):
+        return self.offer(amount)
+
+    @precondition(lambda self: len(self.ids) < 3)
     @rule(target=contracts, amount=amounts)
     def offer(self, amount):
         c = factories.contract(self.users["client"], self.users["worker"], state="offered", amount=amount)
@@ -102,6 +115,31 @@ class ContractSpine(RuleBasedStateMachine):
     @rule(contract_id=contracts, action=st.sampled_from(ACTIONS), who=st.sampled_from(WHO),
           card=st.sampled_from(["tok_visa", "tok_visa", "tok_decline"]))
     def act(self, contract_id, action, who, card):
+        """Any action by anyone: mostly wrong, which must be refused and change nothing."""
+        self.attempt(contract_id, action, who, card)
+
+    @rule(contract_id=contracts, data=st.data())
+    def advance(self, contract_id, data):
+        """A move the table allows now, by a random one of the actors allowed to make it: drives deals deep."""
+        c = Contract.objects.get(pk=contract_id)
+        moves = CONTRACT_FLOW.allowed(c.state, [Actor.CLIENT, Actor.WORKER, Actor.OPERATOR])
+        if not moves:
+            return
+        move = data.draw(st.sampled_from(moves), label="move")
+        who = data.draw(st.sampled_from([w for w in ("client", "worker", "operator") if Actor(w) in move.actors]),
+                        label="who")
+        self.attempt(contract_id, move.action, who, "tok_visa")
+
+    # Rules are picked with equal odds; progress needs several moves in a row, so it gets more tickets.
+    @rule(contract_id=contracts, data=st.data())
+    def advance_more(self, contract_id, data):
+        self.advance(contract_id, data)
+
+    @rule(contract_id=contracts, data=st.data())
+    def advance_further(self, contract_id, data):
+        self.advance(contract_id, data)
+
+    def attempt(self, contract_id, action, who, card):
         before = Contract.objects.get(pk=contract_id)
         # What the flow table says must happen: a due timer is settled first, then the move is judged.
         state = before.state
@@ -155,6 +193,8 @@ class ContractSpine(RuleBasedStateMachine):
             return [line for line in lines if not line.split(": ", 1)[1].startswith("reminder")]
 
         first = settled(timers.sweep())
+        for line in first:
+            event(f"timer fired: {line.rsplit(' ', 1)[1]}")
         assert len(first) == len(set(first))  # nothing settled twice in one pass
         assert settled(timers.sweep()) == []  # and nothing left to settle right after
 
@@ -241,7 +281,7 @@ class ContractSpine(RuleBasedStateMachine):
 def test_contract_spine_state_machine(settings_fixture_fast_passwords):
     run_state_machine_as_test(
         ContractSpine,
-        settings=settings(max_examples=25, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     )
 

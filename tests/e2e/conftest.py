@@ -9,6 +9,7 @@ from tests.conftest import CHROMIUM
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+VIEWPORT = {"width": 1200, "height": 900}  # screenshots in docs/ stay small: the viewport, never the full page
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -31,7 +32,8 @@ def new_page(browser, live_server):
     contexts = []
 
     def make():
-        context = browser.new_context(base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo")
+        context = browser.new_context(base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                      viewport=VIEWPORT)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
