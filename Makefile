@@ -9,7 +9,6 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/anshin
 PYTEST_ARGS ?=
-DEMO_ENV := DJANGO_DEBUG=1 ANSHIN_ALLOW_TIME_TRAVEL=1 PYTHONUNBUFFERED=1
 
 .PHONY: help sync run test lint flowdocs
 
@@ -27,11 +26,14 @@ help:
 sync: | $(filter .tools/bin/uv,$(UV))
 	@$(UV) sync --frozen
 
+# The demo: debug on, time travel allowed (never in production), logs unbuffered.
+run: export DJANGO_DEBUG := 1
+run: export ANSHIN_ALLOW_TIME_TRAVEL := 1
+run: export PYTHONUNBUFFERED := 1
 run: sync
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@export $(DEMO_ENV); \
-	$(PY) manage.py tick --loop 5 & tick=$$!; \
+	@$(PY) manage.py tick --loop 5 & tick=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & web=$$!; \
 	trap 'trap "" INT TERM; kill $$tick $$web 2>/dev/null; wait; echo "Anshin stopped (web server and clock)."' EXIT; \
 	trap 'exit 0' INT TERM; \
@@ -50,7 +52,7 @@ test: sync
 	else \
 		echo; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
-		echo "!! WARNING: PostgreSQL is not reachable at 127.0.0.1:5432 — the PostgreSQL pass was SKIPPED."; \
+		echo "!! WARNING: PostgreSQL is not reachable ($(PG_URL)) — the PostgreSQL pass was SKIPPED."; \
 		echo "!! Row locks, SKIP LOCKED races and the ledger triggers were NOT tested."; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 		if [ "$${CI:-}" = "true" ]; then echo "!! CI=true: failing."; status=1; fi; \

@@ -67,7 +67,8 @@ def _tell(contract: Contract, action: str, text: str) -> None:
 
 def _lock(contract_id: int) -> Contract:
     contract = (
-        Contract.objects.select_for_update(of=("self",)).select_related("client", "worker", "thread").filter(pk=contract_id).first()
+        Contract.objects.select_for_update(of=("self",)).select_related("client", "worker", "thread")
+        .filter(pk=contract_id).first()
     )
     if contract is None:
         raise NotFound()

@@ -29,4 +29,5 @@ APPLICATION_FLOW = Flow(
         T("offer", ("applied", "shortlisted"), "offered", (C, O), "契約をオファーする"),
         T("withdraw", ("applied", "shortlisted"), "withdrawn", (W, O), "応募を辞退する", "danger"),
     ],
+    terminal=frozenset({"offered", "declined", "withdrawn"}),  # after an offer, the contract carries the story
 )

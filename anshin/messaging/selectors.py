@@ -81,6 +81,9 @@ def counterpart_status(*, thread: Thread, user, messages: list[Message]) -> dict
     other = others[0]
     seen = None if other.hide_last_access else last_seen(other)
     mine = [m for m in messages if m.sender_id == user.pk]
-    not_since = bool(mine and (last_seen(other) is None or last_seen(other) < mine[-1].created_at))
+    # Presence is written at most once a minute, so a reader may look "not logged in" for up to a minute
+    # after reading: a receipt of my last message is proof enough that they have been here since.
+    read = bool(mine and any(r.user_id == other.pk and r.read_at for r in mine[-1].receipts.all()))
+    not_since = bool(mine and not read and (last_seen(other) is None or last_seen(other) < mine[-1].created_at))
     return {"user": other, "last_seen": seen, "hidden": other.hide_last_access,
             "not_logged_in_since_my_last": not_since, "my_last_message_id": mine[-1].pk if mine else None}

@@ -185,9 +185,13 @@ def test_an_operator_can_take_the_twin_of_a_party_move(client_user, worker, oper
     assert balance(worker_code(worker.pk)) == 200_000 - 30_000
 
 
-def test_clicks_that_need_a_form_or_belong_to_the_system_are_unknown_to_the_simple_action(client_user, worker):
+def test_the_simple_action_refuses_form_actions_and_unknown_or_system_actions(client_user, worker):
     c = build(client_user, worker, "delivered")
-    for action in ("deem_accept", "fund", "deliver", "request_revision", "delete_everything"):
+    for action in ("fund", "deliver", "request_revision"):
+        error = assert_refused(
+            lambda action=action: contracts.contract_simple_action(contract_id=c.pk, user=client_user, action=action))
+        assert error.code == "needs_input"
+    for action in ("deem_accept", "lapse", "delete_everything"):
         error = assert_refused(
             lambda action=action: contracts.contract_simple_action(contract_id=c.pk, user=client_user, action=action))
         assert error.code == "unknown_action"

@@ -179,6 +179,8 @@ def test_offer_lapses_after_seven_days(clock, client_user, worker):
     assert c.due_at is None
     assert AuditEvent.objects.filter(subject_id=c.pk, subject_type__model="contract", to_state="lapsed",
                                      actor_role="system").count() == 1
+    last = c.thread.messages.order_by("-id").first()
+    assert (last.kind, last.body) == ("system", "承諾期限を過ぎたため、オファーは失効しました。")
     with pytest.raises(DomainError) as refused:
         contracts.contract_simple_action(contract_id=c.pk, user=worker, action="accept_offer")
     assert refused.value.code == "not_allowed"
@@ -196,7 +198,11 @@ def test_funding_window_cancels_seven_days_after_acceptance(clock, client_user, 
     assert fresh(c).state == "awaiting_funding"
     clock.move_to(due)
     assert timers.sweep() == [f"contract {c.pk}: expire_funding"]
-    assert fresh(c).state == "cancelled"
+    c = fresh(c)
+    assert c.state == "cancelled"
+    assert AuditEvent.objects.filter(subject_id=c.pk, subject_type__model="contract", action="expire_funding",
+                                     from_state="awaiting_funding", to_state="cancelled").count() == 1
+    assert "自動的にキャンセル" in c.thread.messages.order_by("-id").first().body
     assert not JournalEntry.objects.filter(ref=c.ledger_ref).exists()
     with pytest.raises(DomainError):
         contracts.contract_fund(contract_id=c.pk, user=client_user)

@@ -15,7 +15,7 @@ from anshin.core.models import AuditEvent
 from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
 from tests import factories
 
-C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM
+C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM  # noqa: E741 - the flow table's letters
 ALL_FLOWS = [CONTRACT_FLOW, APPLICATION_FLOW, JOB_FLOW]
 
 

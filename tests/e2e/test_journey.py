@@ -50,7 +50,7 @@ def sign_up(page: Page, email: str, display_name: str) -> None:
     page.goto("/settings/profile/")
     page.get_by_label("表示名").fill(display_name)
     page.get_by_role("button", name="保存する").click()
-    expect(page.get_by_text("プロフィールを更新しました。")).to_be_visible()
+    expect(page.locator(".flash")).to_contain_text("プロフィールを更新しました。")
     expect(page.get_by_role("navigation").get_by_role("link", name=display_name)).to_be_visible()
 
 
@@ -76,7 +76,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     client.get_by_label("応募期限").fill(iso(10))
     client.get_by_label("希望納期").fill(iso(20))
     client.get_by_role("button", name="この内容で掲載する").click()
-    expect(client.get_by_text("仕事を掲載しました。")).to_be_visible()
+    expect(client.locator(".flash")).to_contain_text("仕事を掲載しました。")
     expect(client.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(client.locator(".job-detail .budget")).to_contain_text("¥50,000")
 
@@ -86,7 +86,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     search = worker.get_by_role("searchbox", name="キーワード")
     search.fill("翻訳")
     worker.get_by_role("button", name="検索する").click()
-    expect(worker.get_by_text("条件に合う仕事が見つかりませんでした。")).to_be_visible()
+    expect(worker.locator("#results")).to_contain_text("条件に合う仕事が見つかりませんでした。")
     search.fill("写真")
     worker.get_by_role("button", name="検索する").click()
     expect(worker.locator("#results").get_by_role("link", name=TITLE)).to_be_visible()
@@ -95,7 +95,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     worker.get_by_label("提案金額（円・税込）").fill(str(AMOUNT))
     worker.get_by_label("完了予定日").fill(iso(14))
     worker.get_by_role("button", name="応募する", exact=True).click()
-    expect(worker.get_by_text("応募しました。")).to_be_visible()
+    expect(worker.locator(".flash")).to_contain_text("応募しました。")
 
     # 3. Messages with read receipts. The application opened a thread; the worker's message is unread.
     worker.get_by_role("link", name="メッセージを開く").click()
@@ -119,6 +119,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     # The worker's open page shows the reply and the receipt of her message without a reload.
     expect(worker.locator("#messages")).to_contain_text(REPLY_TEXT, timeout=POLL)
     expect(first.get_by_test_id("receipt")).to_have_text(RECEIPT, timeout=POLL)
+    expect(first.get_by_test_id("away")).to_have_count(0)  # she read it, so she has been here since
     assert worker.evaluate("window.__sameDocument === true"), "the thread page was reloaded"
     shot(worker, "thread-receipts")
     # …and the client's reply is shown to the client as 未読 until the worker's poll reads it.
@@ -141,7 +142,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     open_contract(worker)
     expect(worker.get_by_test_id("state")).to_have_text("オファー中")
     worker.get_by_role("button", name="オファーを承諾する").click()
-    expect(worker.get_by_text("オファーを承諾しました。")).to_be_visible()
+    expect(worker.locator(".flash")).to_contain_text("オファーを承諾しました。")
     expect(worker.get_by_test_id("state")).to_have_text("仮払い待ち")
     expect(worker.get_by_test_id("no-work-notice")).to_contain_text("仮払い前に作業を始めないでください")
     expect(worker.get_by_role("button", name="納品する")).to_have_count(0)
@@ -151,7 +152,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     expect(client.get_by_test_id("state")).to_have_text("仮払い待ち")
     client.get_by_label("お支払い方法").select_option(label="テストカード（承認）")
     client.get_by_role("button", name="仮払いする").click()
-    expect(client.get_by_text("仮払いが完了しました。")).to_be_visible()
+    expect(client.locator(".flash")).to_contain_text("仮払いが完了しました。")
     expect(client.get_by_test_id("state")).to_have_text("作業中")
 
     # 5. Delivery (message, link, file), a revision with a reason, and a redelivery.
@@ -163,7 +164,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     worker.get_by_label("納品ファイル").set_input_files(
         files=[{"name": "挿入箇所一覧.txt", "mimeType": "text/plain", "buffer": "記事1: 見出し2の下\n".encode()}])
     worker.get_by_role("button", name="納品する").click()
-    expect(worker.get_by_text("納品しました。")).to_be_visible()
+    expect(worker.locator(".flash")).to_contain_text("納品しました。")
     expect(worker.get_by_test_id("state")).to_have_text("検収待ち")
     delivery = worker.get_by_test_id("delivery").first
     expect(delivery.get_by_role("link", name="https://example.com/drafts/photos")).to_be_visible()
@@ -174,7 +175,7 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     expect(client.get_by_test_id("timer")).to_be_visible()  # 自動検収まで …
     client.get_by_label("修正してほしい点").fill(REVISION_REASON)
     client.get_by_role("button", name="修正を依頼する").click()
-    expect(client.get_by_text("修正を依頼しました。")).to_be_visible()
+    expect(client.locator(".flash")).to_contain_text("修正を依頼しました。")
     expect(client.get_by_test_id("state")).to_have_text("修正対応中")
 
     worker.reload()
