@@ -265,8 +265,14 @@ def contract_remind(contract_id: int) -> str | None:
         if contract is None:
             return None
         timer = CONTRACT_FLOW.timer_for(contract.state)
-        left = contract.due_at - contract.remind_at
-        days = round(left.total_seconds() / 86400)
+        now = clock.now()
+        if timer is None or contract.due_at <= now:
+            contract.remind_at = None  # nothing left to remind of: the timer itself settles the deal
+            contract.save(update_fields=["remind_at"])
+            return None
+        # The most urgent reminder already due; earlier ones a stopped sweeper missed are not sent late.
+        latest = max(contract.due_at - before for before in timer.reminders if contract.due_at - before <= now)
+        days = round((contract.due_at - latest).total_seconds() / 86400)
         notify(
             user=contract.client, kind="contract.inspection_reminder",
             title=f"「{contract.title}」の検収期限まであと{days}日です",
@@ -275,7 +281,7 @@ def contract_remind(contract_id: int) -> str | None:
             url=_url(contract),
             dedupe_key=f"contract:{contract.pk}:remind:{contract.due_at.isoformat()}:{days}",
         )
-        contract.remind_at = flows.next_reminder(contract.due_at, timer, after=contract.remind_at) if timer else None
+        contract.remind_at = flows.next_reminder(contract.due_at, timer, after=now)
         contract.save(update_fields=["remind_at"])
     return f"contract {contract_id}: reminder {days}d"
 

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from anshin import rules
 from anshin.core import clock
-from anshin.core.errors import DomainError
+from anshin.core.errors import DomainError, NotFound
 from anshin.messaging.models import Attachment, Message, Receipt, Thread, ThreadMember
 from anshin.notifications.services import notify
 
@@ -73,7 +73,7 @@ def message_send(*, thread: Thread, sender, body: str, files=()) -> Message:
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
         members = list(thread.members.select_related("user"))
         if sender.pk not in {m.user_id for m in members} and not sender.is_operator:
-            raise DomainError("not_member", "このスレッドには投稿できません。", status=404)
+            raise NotFound()
         message = Message.objects.create(thread=thread, sender=sender, body=body, created_at=clock.now())
         attachments_save(files=files, uploaded_by=sender, message=message)
         recipients = [m.user for m in members if m.user_id != sender.pk]

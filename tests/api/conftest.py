@@ -37,12 +37,6 @@ class ApiClient:
         return self._parse(self.client.post(path, data))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2 at full strength costs ~0.3 s per test user; these tests are about the API, not hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def obtain_token(user) -> str:
     response = Client().post("/api/tokens", json.dumps({"email": user.email, "password": PASSWORD}),
                              content_type="application/json")

@@ -27,11 +27,6 @@ START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 ROUNDS = 100
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_together(*calls):
     """Start every call at the same moment, each in its own thread and database connection.
     Returns one (outcome, value) per call: ("ok", result), ("refused", DomainError) or ("crash", exception)."""

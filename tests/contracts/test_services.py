@@ -26,11 +26,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Hundreds of users are made here; PBKDF2 would spend most of the run hashing their passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 PARTY_ACTIONS = ["accept_offer", "decline_offer", "withdraw_offer", "fund", "cancel", "deliver", "accept",

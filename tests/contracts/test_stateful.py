@@ -278,14 +278,9 @@ class ContractSpine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_contract_spine_state_machine(settings_fixture_fast_passwords):
+def test_contract_spine_state_machine():
     run_state_machine_as_test(
         ContractSpine,
         settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     )
-
-
-@pytest.fixture
-def settings_fixture_fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -24,10 +24,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 4, 1, 10, 0, tzinfo=TOKYO)
 µs = timedelta(microseconds=1)
@@ -313,3 +309,14 @@ def test_client_accept_one_microsecond_before_the_deadline_wins(clock, client_us
     assert timers.sweep() == []
     assert accepted_events(fresh(c)).get().actor == client_user
     assert releases(c) == 1
+
+
+def test_a_late_sweep_sends_only_the_most_urgent_reminder(client_user, worker):
+    """If the sweeper was down through the 3-day reminder, the client gets "あと1日", not a stale "あと3日"."""
+    c = factories.contract(client_user, worker, state="delivered")
+    with time_machine.travel(c.due_at - timedelta(hours=12), tick=False):
+        timers.sweep()
+    titles = list(Notification.objects.filter(kind="contract.inspection_reminder").values_list("title", flat=True))
+    assert len(titles) == 1 and "あと1日" in titles[0]
+    c.refresh_from_db()
+    assert c.remind_at is None

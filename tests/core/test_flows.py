@@ -19,11 +19,6 @@ C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM  # noqa: E
 ALL_FLOWS = [CONTRACT_FLOW, APPLICATION_FLOW, JOB_FLOW]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def names(transitions) -> list[str]:
     return sorted(t.action for t in transitions)
 

@@ -14,8 +14,14 @@ from tests.conftest import CHROMIUM
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 VIEWPORT = {"width": 1200, "height": 900}  # screenshots in docs/ stay small: the viewport, never the full page
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class OneRequestAtATime(ThreadedWSGIServer):
@@ -64,8 +70,9 @@ def new_page(browser, live_server):
     contexts = []
 
     def make():
-        context = browser.new_context(base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo",
-                                      viewport=VIEWPORT)
+        context = browser.new_context(
+            base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()

@@ -162,7 +162,8 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     worker.get_by_label("納品メッセージ").fill("10記事すべてに写真を挿入しました。ご確認ください。")
     worker.get_by_label("納品物のURL（1行に1つ）").fill("https://example.com/drafts/photos")
     worker.get_by_label("納品ファイル").set_input_files(
-        files=[{"name": "挿入箇所一覧.txt", "mimeType": "text/plain", "buffer": "記事1: 見出し2の下\n".encode()}])
+        files=[{"name": "挿入箇所一覧.txt", "mimeType": "text/plain", "buffer": "記事1: 見出し2の下\n".encode()}]
+    )
     worker.get_by_role("button", name="納品する").click()
     expect(worker.locator(".flash")).to_contain_text("納品しました。")
     expect(worker.get_by_test_id("state")).to_have_text("検収待ち")
@@ -206,7 +207,8 @@ def test_whole_journey_from_sign_up_to_deemed_acceptance(new_page, settings):
     shot(worker, "contract-accepted")
     worker.get_by_role("link", name="メッセージを開く").click()
     expect(worker.locator("#messages article.msg.system").last).to_contain_text(
-        f"検収期限を過ぎたため、自動で検収合格になりました。{yen(NET)}が山田花子さんに支払われました。")
+        f"検収期限を過ぎたため、自動で検収合格になりました。{yen(NET)}が山田花子さんに支払われました。"
+    )
 
     # 7. The worker's balance: the net amount and the entry that brought it.
     worker.get_by_role("navigation").get_by_role("link", name="残高").click()

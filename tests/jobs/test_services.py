@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def snapshot() -> dict:
     return {
         "jobs": sorted(Job.objects.values_list("pk", "state", "title", "budget_max", "updated_at")),

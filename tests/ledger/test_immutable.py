@@ -13,11 +13,6 @@ from anshin.ledger.services import GATEWAY, Line, account_get_or_create, entry_p
 ESCROW = escrow_code("contract:1")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fund(amount: int = 30_000):
     entry, _ = entry_post(key="contract:1:fund", kind="fund", ref="contract:1",
                           lines=[Line(GATEWAY, -amount), Line(ESCROW, amount)])

@@ -22,11 +22,6 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2026, 7, 19, 9, 0, tzinfo=TOKYO)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     c = Client()
     c.force_login(user)

@@ -12,11 +12,6 @@ from anshin.notifications.models import Notification
 from anshin.notifications.services import notify
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     c = Client()
     c.force_login(user)

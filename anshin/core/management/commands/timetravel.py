@@ -21,6 +21,11 @@ def parse_shift(text: str) -> timedelta:
 class Command(BaseCommand):
     help = "Shift the shared demo clock (refused unless ANSHIN_ALLOW_TIME_TRAVEL=1). `reset` goes back to real time."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser._negative_number_matcher = re.compile(r"^-\d+[dhms]?$")  # "-30m" is a value, not an option
+        return parser
+
     def add_arguments(self, parser):
         parser.add_argument("shift", help="+7d, +48h, -30m or reset")
 
