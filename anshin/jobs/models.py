@@ -6,39 +6,39 @@ from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
 
 
 class Category(models.TextChoices):
-    WRITING = "writing", "ライティング"
-    DESIGN = "design", "デザイン"
-    DEVELOPMENT = "development", "システム開発"
-    TRANSLATION = "translation", "翻訳"
-    VIDEO = "video", "動画・写真"
-    DATA = "data", "データ入力・事務"
-    MARKETING = "marketing", "マーケティング"
-    OTHER = "other", "その他"
+    WRITING = "writing", _("ライティング")
+    DESIGN = "design", _("デザイン")
+    DEVELOPMENT = "development", _("システム開発")
+    TRANSLATION = "translation", _("翻訳")
+    VIDEO = "video", _("動画・写真")
+    DATA = "data", _("データ入力・事務")
+    MARKETING = "marketing", _("マーケティング")
+    OTHER = "other", _("その他")
 
 
 class DeclineReason(models.TextChoices):
     """Templated reasons, so a worker always hears why (and nobody has to write a hard message)."""
 
-    FILLED = "filled", "他の方に決定しました"
-    BUDGET = "budget", "ご提案の金額が予算と合いませんでした"
-    SCHEDULE = "schedule", "納期の条件が合いませんでした"
-    SKILLS = "skills", "求めるスキル・経験と異なりました"
-    OTHER = "other", "総合的に判断し、今回は見送らせていただきます"
+    FILLED = "filled", _("他の方に決定しました")
+    BUDGET = "budget", _("ご提案の金額が予算と合いませんでした")
+    SCHEDULE = "schedule", _("納期の条件が合いませんでした")
+    SKILLS = "skills", _("求めるスキル・経験と異なりました")
+    OTHER = "other", _("総合的に判断し、今回は見送らせていただきます")
 
 
 class Job(FlowModel):
     flow = JOB_FLOW
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
-    title = models.CharField("タイトル", max_length=100)
-    description = models.TextField("仕事の詳細", max_length=10_000)
-    category = models.CharField("カテゴリ", max_length=20, choices=Category.choices)
-    skills = models.CharField("求めるスキル", max_length=300, blank=True)
-    budget_min = models.PositiveIntegerField("予算（下限）", null=True, blank=True)
-    budget_max = models.PositiveIntegerField("予算（上限）")
-    application_deadline = models.DateField("応募期限")
-    delivery_date = models.DateField("希望納期", null=True, blank=True)
-    hires = models.PositiveSmallIntegerField("募集人数", default=1)
+    title = models.CharField(_("タイトル"), max_length=100)
+    description = models.TextField(_("仕事の詳細"), max_length=10_000)
+    category = models.CharField(_("カテゴリ"), max_length=20, choices=Category.choices)
+    skills = models.CharField(_("求めるスキル"), max_length=300, blank=True)
+    budget_min = models.PositiveIntegerField(_("予算（下限）"), null=True, blank=True)
+    budget_max = models.PositiveIntegerField(_("予算（上限）"))
+    application_deadline = models.DateField(_("応募期限"))
+    delivery_date = models.DateField(_("希望納期"), null=True, blank=True)
+    hires = models.PositiveSmallIntegerField(_("募集人数"), default=1)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -70,9 +70,9 @@ class Application(FlowModel):
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="applications")
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
-    message = models.TextField("応募メッセージ", max_length=5_000)
-    amount = models.PositiveIntegerField("提案金額（税込）")
-    estimated_date = models.DateField("完了予定日")
+    message = models.TextField(_("応募メッセージ"), max_length=5_000)
+    amount = models.PositiveIntegerField(_("提案金額（税込）"))
+    estimated_date = models.DateField(_("完了予定日"))
     decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
     created_at = models.DateTimeField()
 
