@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,16 +26,7 @@ from anshin.messaging import services as messaging
 from anshin.messaging.models import Attachment, Message, Receipt
 from anshin.notifications.models import Notification
 from tests import factories
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def text(response) -> str:
-    return response.content.decode()
+from tests.web.helpers import login, text
 
 
 def detail_url(contract):

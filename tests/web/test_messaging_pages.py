@@ -17,19 +17,10 @@ from anshin.accounts.models import Presence
 from anshin.messaging import services
 from anshin.messaging.models import Message, Receipt
 from tests import factories
+from tests.web.helpers import login, text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2026, 7, 19, 9, 0, tzinfo=TOKYO)
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture

@@ -4,18 +4,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
 from anshin.core import clock
 from anshin.notifications.models import Notification
 from anshin.notifications.services import notify
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
+from tests.web.helpers import login
 
 
 @pytest.fixture
