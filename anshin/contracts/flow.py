@@ -1,6 +1,9 @@
 """The contract flow (PRODUCT.md §2), one screen. Every party move has an operator twin (O in actors);
 SYSTEM rows are fired by timers, measured from the last entry into the state."""
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from anshin import rules
 from anshin.core.flows import Actor, Flow, T, Timer
 
@@ -16,7 +19,7 @@ CONTRACT_FLOW = Flow(
         "revision_requested": _("修正対応中"),
         "accepted": _("完了（支払済み）"),
         "lapsed": _("オファー期限切れ"),
-        "cancelled": _("キャンセル"),
+        "cancelled": pgettext_lazy("contract state", "キャンセル"),  # the state, not the Cancel button
     },
     transitions=[
         # action            from                               to                    who

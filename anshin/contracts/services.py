@@ -60,8 +60,9 @@ def clock_local(moment) -> str:
 def _tell(contract: Contract, action: str, text: str) -> None:
     """System message in the thread, and a notification to the parties who did not act."""
     message_post_system(thread=contract.thread, body=text)
+    state = CONTRACT_FLOW.states.site(contract.state)  # stored: Japanese whoever acted
     for user in (contract.client, contract.worker):
-        notify(user=user, kind=f"contract.{action}", title=f"「{contract.title}」{contract.state_label}",
+        notify(user=user, kind=f"contract.{action}", title=f"「{contract.title}」{state}",
                body=text, url=_url(contract), dedupe_key=f"contract:{contract.pk}:{action}:{contract.state_entered_at.isoformat()}:{user.pk}")
 
 

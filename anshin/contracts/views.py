@@ -5,6 +5,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.timesince import timeuntil
 
 from anshin.contracts import selectors, services
@@ -65,12 +66,17 @@ def _contract_or_404(contract_id: int, user) -> Contract:
         raise Http404 from None
 
 
+def _joined(duration: str) -> str:
+    """「1週間, 2日」 reads 「1週間2日」 in Japanese; English keeps "1 week, 2 days"."""
+    return duration.replace(", ", "") if translation.get_language() == "ja" else duration
+
+
 def timer_info(contract: Contract) -> dict | None:
     if not contract.due_at or contract.timer_action not in TIMER_WORDS:
         return None
     short, long, explain = TIMER_WORDS[contract.timer_action]
     return {"short": short, "label": long, "explain": explain, "due_at": contract.due_at,
-            "left": timeuntil(contract.due_at, clock.now(), depth=2).replace(", ", "")}
+            "left": _joined(timeuntil(contract.due_at, clock.now(), depth=2))}
 
 
 @login_required

@@ -101,7 +101,7 @@ class ActionOut(Schema):
 
 
 def actions_out(transitions: list[T], form_actions=frozenset()) -> list[ActionOut]:
-    return [ActionOut(action=t.action, label=t.label, style=t.style, needs_input=t.action in form_actions)
+    return [ActionOut(action=t.action, label=str(t.label), style=t.style, needs_input=t.action in form_actions)
             for t in transitions if t.label]
 
 

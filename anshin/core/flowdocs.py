@@ -8,6 +8,7 @@ The first state of a table is where a deal starts.
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import translation
 
 from anshin.contracts.flow import CONTRACT_FLOW
 from anshin.core.flows import Actor, Flow, T, Timer
@@ -101,6 +102,12 @@ def states_table(flow: Flow) -> str:
 
 
 def render() -> str:
+    """The document is in Japanese (the source language of the labels) whatever language is active."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render()
+
+
+def _render() -> str:
     parts = [
         "# Flows",
         "",

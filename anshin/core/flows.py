@@ -13,10 +13,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
 
 from anshin.core import audit, clock
 from anshin.core.errors import DomainError
+
+
+def site_text(text) -> str:
+    """A (lazy) label in the site language, Japanese, whatever the reader chose: for text that is stored —
+    system messages, notifications, errors — and so must not depend on who happened to trigger it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
+class Labels(dict):
+    """state -> label. The tables hold lazy translations (Japanese msgids); reading gives plain text in the active
+    language, so `label in message`, f-strings and API schemas just work. `site(state)` is the Japanese label."""
+
+    def __getitem__(self, state):
+        return str(super().__getitem__(state))
+
+    def get(self, state, default=None):
+        return self[state] if state in self else default
+
+    def items(self):
+        return [(state, str(label)) for state, label in super().items()]
+
+    def values(self):
+        return [str(label) for label in super().values()]
+
+    def site(self, state) -> str:
+        return site_text(super().__getitem__(state)) if state in self else state
 
 
 class Actor(StrEnum):
@@ -37,7 +66,7 @@ class T:
     sources: tuple[str, ...]
     target: str
     actors: tuple[Actor, ...]
-    label: str = ""
+    label: str = ""  # a lazy translation (gettext_lazy) in the tables: str() it outside templates
     style: str = "primary"  # how the UI draws the button: primary, secondary, danger
 
 
@@ -54,12 +83,13 @@ class Timer:
 @dataclass
 class Flow:
     name: str
-    states: dict[str, str]  # state -> Japanese label
+    states: dict[str, str]  # state -> label: Japanese msgids in gettext_lazy (English in locale/en); see Labels
     transitions: list[T]
     timers: list[Timer] = field(default_factory=list)
     terminal: frozenset[str] = frozenset()
 
     def __post_init__(self):
+        self.states = Labels(self.states)
         for t in self.transitions:
             unknown = {*t.sources, t.target} - self.states.keys()
             assert not unknown, f"{self.name}.{t.action}: unknown states {unknown}"
@@ -82,9 +112,8 @@ class Flow:
                 return t
         if not any(t.action == action for t in self.transitions):
             raise DomainError("unknown_action", f"「{action}」という操作はありません。")
-        raise DomainError(
-            "not_allowed", f"現在の状態（{self.states.get(state, state)}）ではこの操作はできません。"
-        )
+        label = self.states.site(state)  # DomainError messages stay Japanese for now
+        raise DomainError("not_allowed", f"現在の状態（{label}）ではこの操作はできません。")
 
 
 class FlowModel(models.Model):
@@ -103,6 +132,7 @@ class FlowModel(models.Model):
 
     @property
     def state_label(self) -> str:
+        """In the active language (plain str: see `Labels`)."""
         return self.flow.states[self.state]
 
     def init_state(self, state: str, at: datetime | None = None) -> None:

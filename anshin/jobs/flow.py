@@ -1,5 +1,7 @@
 """Job and application flows (PRODUCT.md §1)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from anshin.core.flows import Actor, Flow, T
 
 C, W, O = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR

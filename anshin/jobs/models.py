@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from anshin.core.flows import FlowModel
 from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
@@ -30,15 +31,15 @@ class Job(FlowModel):
     flow = JOB_FLOW
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs")
-    title = models.CharField(_("タイトル"), max_length=100)
-    description = models.TextField(_("仕事の詳細"), max_length=10_000)
-    category = models.CharField(_("カテゴリ"), max_length=20, choices=Category.choices)
-    skills = models.CharField(_("求めるスキル"), max_length=300, blank=True)
-    budget_min = models.PositiveIntegerField(_("予算（下限）"), null=True, blank=True)
-    budget_max = models.PositiveIntegerField(_("予算（上限）"))
-    application_deadline = models.DateField(_("応募期限"))
-    delivery_date = models.DateField(_("希望納期"), null=True, blank=True)
-    hires = models.PositiveSmallIntegerField(_("募集人数"), default=1)
+    title = models.CharField("タイトル", max_length=100)
+    description = models.TextField("仕事の詳細", max_length=10_000)
+    category = models.CharField("カテゴリ", max_length=20, choices=Category.choices)
+    skills = models.CharField("求めるスキル", max_length=300, blank=True)
+    budget_min = models.PositiveIntegerField("予算（下限）", null=True, blank=True)
+    budget_max = models.PositiveIntegerField("予算（上限）")
+    application_deadline = models.DateField("応募期限")
+    delivery_date = models.DateField("希望納期", null=True, blank=True)
+    hires = models.PositiveSmallIntegerField("募集人数", default=1)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -70,9 +71,9 @@ class Application(FlowModel):
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="applications")
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
-    message = models.TextField(_("応募メッセージ"), max_length=5_000)
-    amount = models.PositiveIntegerField(_("提案金額（税込）"))
-    estimated_date = models.DateField(_("完了予定日"))
+    message = models.TextField("応募メッセージ", max_length=5_000)
+    amount = models.PositiveIntegerField("提案金額（税込）")
+    estimated_date = models.DateField("完了予定日")
     decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
     created_at = models.DateTimeField()
 

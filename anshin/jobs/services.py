@@ -152,7 +152,7 @@ def application_transition(*, application_id: int, user, action: str, reason: st
             payload["reason"] = reason
         flows.apply(application, action, actor=actor, user=user, payload=payload)
         if action == "decline":
-            text = f"今回は見送りとなりました。理由: {DeclineReason(reason).label}"
+            text = f"今回は見送りとなりました。理由: {flows.site_text(DeclineReason(reason).label)}"
             message_post_system(thread=application.thread, body=text)
             notify(user=application.worker, kind="application.declined", title=f"「{application.job.title}」の選考結果",
                    body=text, url=f"/applications/{application.pk}/",
