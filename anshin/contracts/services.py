@@ -46,8 +46,12 @@ def _text(contract: Contract, action: str, **extra) -> str:
     if contract.due_at:
         deadline = clock_local(contract.due_at)
     return SYSTEM_TEXT[action].format(
-        c=contract.client.name, w=contract.worker.name, amount=yen(contract.amount),
-        due=contract.delivery_date.strftime("%Y/%m/%d"), deadline=deadline, **extra,
+        c=contract.client.name,
+        w=contract.worker.name,
+        amount=yen(contract.amount),
+        due=contract.delivery_date.strftime("%Y/%m/%d"),
+        deadline=deadline,
+        **extra,
     )
 
 
@@ -62,14 +66,22 @@ def _tell(contract: Contract, action: str, text: str) -> None:
     message_post_system(thread=contract.thread, body=text)
     state = CONTRACT_FLOW.states.site(contract.state)  # stored: Japanese whoever acted
     for user in (contract.client, contract.worker):
-        notify(user=user, kind=f"contract.{action}", title=f"「{contract.title}」{state}",
-               body=text, url=_url(contract), dedupe_key=f"contract:{contract.pk}:{action}:{contract.state_entered_at.isoformat()}:{user.pk}")
+        notify(
+            user=user,
+            kind=f"contract.{action}",
+            title=f"「{contract.title}」{state}",
+            body=text,
+            url=_url(contract),
+            dedupe_key=f"contract:{contract.pk}:{action}:{contract.state_entered_at.isoformat()}:{user.pk}",
+        )
 
 
 def _lock(contract_id: int) -> Contract:
     contract = (
-        Contract.objects.select_for_update(of=("self",)).select_related("client", "worker", "thread")
-        .filter(pk=contract_id).first()
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client", "worker", "thread")
+        .filter(pk=contract_id)
+        .first()
     )
     if contract is None:
         raise NotFound()
@@ -128,10 +140,15 @@ def _release(contract: Contract) -> int:
     fee = tiered_fee(contract.amount)
     net = contract.amount - fee
     entry_post(
-        key=f"{contract.ledger_ref}:release", kind="release", ref=contract.ledger_ref,
+        key=f"{contract.ledger_ref}:release",
+        kind="release",
+        ref=contract.ledger_ref,
         memo=f"検収合格: {contract.title}",
-        lines=[Line(escrow_code(contract.ledger_ref), -contract.amount), Line(worker_code(contract.worker_id), net),
-               Line(REVENUE, fee)],
+        lines=[
+            Line(escrow_code(contract.ledger_ref), -contract.amount),
+            Line(worker_code(contract.worker_id), net),
+            Line(REVENUE, fee),
+        ],
     )
     contract.accepted_at = clock.now()
     contract.save(update_fields=["accepted_at"])
@@ -140,6 +157,7 @@ def _release(contract: Contract) -> int:
 
 # --- creation -------------------------------------------------------------------------------------------
 
+
 def contract_offer(*, application_id: int, user, amount: int, delivery_date: date, title: str = "") -> Contract:
     """The client hires: the application moves to `offered` and a contract offer is created."""
     _check_amount(amount)
@@ -147,26 +165,39 @@ def contract_offer(*, application_id: int, user, amount: int, delivery_date: dat
         raise DomainError("invalid_date", "納期には今日以降の日付を指定してください。")
     with transaction.atomic():
         application = (
-            Application.objects.select_for_update().select_related("job", "job__client", "worker")
-            .filter(pk=application_id).first()
+            Application.objects.select_for_update()
+            .select_related("job", "job__client", "worker")
+            .filter(pk=application_id)
+            .first()
         )
         if application is None or (application.job.client_id != user.pk and not user.is_operator):
             raise NotFound()
         actor = Actor.CLIENT if application.job.client_id == user.pk else Actor.OPERATOR
         flows.apply(application, "offer", actor=actor, user=user, payload={"amount": amount})
         contract = Contract(
-            client=application.job.client, worker=application.worker, application=application,
-            title=(title or application.job.title)[:100], amount=amount, delivery_date=delivery_date,
+            client=application.job.client,
+            worker=application.worker,
+            application=application,
+            title=(title or application.job.title)[:100],
+            amount=amount,
+            delivery_date=delivery_date,
             created_at=clock.now(),
         )
         contract.init_state("offered")
         contract.save()
         from anshin.core import audit
 
-        audit.record(subject=contract, action="offer", actor=user, actor_role=actor, to_state="offered",
-                     payload={"amount": amount, "delivery_date": delivery_date.isoformat()})
-        thread_create(kind="contract", subject=contract.title, members=[contract.client, contract.worker],
-                      contract=contract)
+        audit.record(
+            subject=contract,
+            action="offer",
+            actor=user,
+            actor_role=actor,
+            to_state="offered",
+            payload={"amount": amount, "delivery_date": delivery_date.isoformat()},
+        )
+        thread_create(
+            kind="contract", subject=contract.title, members=[contract.client, contract.worker], contract=contract
+        )
         _tell(contract, "offer", _text(contract, "offer"))
     return contract
 
@@ -175,11 +206,13 @@ def _check_amount(amount) -> None:
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise DomainError("invalid_amount", "金額は円単位の整数で入力してください。")
     if amount < rules.MIN_AMOUNT or amount > rules.MAX_AMOUNT:
-        raise DomainError("invalid_amount",
-                          f"金額は{yen(rules.MIN_AMOUNT)}以上{yen(rules.MAX_AMOUNT)}以下で入力してください。")
+        raise DomainError(
+            "invalid_amount", f"金額は{yen(rules.MIN_AMOUNT)}以上{yen(rules.MAX_AMOUNT)}以下で入力してください。"
+        )
 
 
 # --- party actions --------------------------------------------------------------------------------------
+
 
 def contract_simple_action(*, contract_id: int, user, action: str) -> Contract:
     """Actions that need nothing but a click: accept/decline/withdraw the offer, cancel, accept delivery."""
@@ -201,8 +234,13 @@ def contract_fund(*, contract_id: int, user, card_token: str = "tok_visa") -> Co
         charge = gateway.gateway().charge(amount=contract.amount, token=card_token, key=key)
         if not charge.approved:
             raise DomainError("payment_declined", charge.message, status=402)
-        entry_post(key=key, kind="fund", ref=contract.ledger_ref, memo=f"仮払い: {contract.title}",
-                   lines=[Line(GATEWAY, -contract.amount), Line(escrow_code(contract.ledger_ref), contract.amount)])
+        entry_post(
+            key=key,
+            kind="fund",
+            ref=contract.ledger_ref,
+            memo=f"仮払い: {contract.title}",
+            lines=[Line(GATEWAY, -contract.amount), Line(escrow_code(contract.ledger_ref), contract.amount)],
+        )
         _move(contract, "fund", user, {"charge": charge.reference})
         contract.funded_at = clock.now()
         contract.save(update_fields=["funded_at"])
@@ -218,12 +256,15 @@ def contract_deliver(*, contract_id: int, user, body: str, links: str = "", file
         raise DomainError("too_long", f"納品メッセージは{rules.MESSAGE_MAX_LENGTH:,}文字以内で入力してください。")
     link_list = [line.strip() for line in (links or "").splitlines() if line.strip()]
     if any(not link.startswith(("https://", "http://")) for link in link_list):
-        raise DomainError("invalid_link", "納品物のURLは http:// または https:// で始まる形式で、1行に1つ入力してください。")
+        raise DomainError(
+            "invalid_link", "納品物のURLは http:// または https:// で始まる形式で、1行に1つ入力してください。"
+        )
     attachments_validate(files)
     with _acting(contract_id, user) as contract:
         _move(contract, "deliver", user)
-        delivery = Delivery.objects.create(contract=contract, body=body, links="\n".join(link_list),
-                                           created_at=clock.now())
+        delivery = Delivery.objects.create(
+            contract=contract, body=body, links="\n".join(link_list), created_at=clock.now()
+        )
         attachments_save(files=files, uploaded_by=user, delivery=delivery)
         _effects(contract, "deliver")
     return delivery
@@ -243,12 +284,14 @@ def contract_request_revision(*, contract_id: int, user, reason: str) -> Contrac
 
 # --- timers ---------------------------------------------------------------------------------------------
 
+
 def contract_settle_due(contract_id: int) -> str | None:
     """Called by `tick` and by selectors reading a contract: settle it if its timer is due."""
     with transaction.atomic():
         contract = (
             timers.lock_for_update(Contract.objects.select_related("client", "worker", "thread"))
-            .filter(pk=contract_id, due_at__lte=clock.now()).first()
+            .filter(pk=contract_id, due_at__lte=clock.now())
+            .first()
         )
         if contract is None:
             return None  # settled already, by a user action or another sweeper, or not due any more
@@ -261,7 +304,8 @@ def contract_remind(contract_id: int) -> str | None:
     with transaction.atomic():
         contract = (
             timers.lock_for_update(Contract.objects.select_related("client"))
-            .filter(pk=contract_id, remind_at__lte=clock.now()).first()
+            .filter(pk=contract_id, remind_at__lte=clock.now())
+            .first()
         )
         if contract is None:
             return None
@@ -275,10 +319,11 @@ def contract_remind(contract_id: int) -> str | None:
         latest = max(contract.due_at - before for before in timer.reminders if contract.due_at - before <= now)
         days = round((contract.due_at - latest).total_seconds() / 86400)
         notify(
-            user=contract.client, kind="contract.inspection_reminder",
+            user=contract.client,
+            kind="contract.inspection_reminder",
             title=f"「{contract.title}」の検収期限まであと{days}日です",
             body=f"{clock_local(contract.due_at)}までに検収合格または修正依頼をしてください。"
-                 "期限を過ぎると自動で検収合格となり、支払いが確定します。",
+            "期限を過ぎると自動で検収合格となり、支払いが確定します。",
             url=_url(contract),
             dedupe_key=f"contract:{contract.pk}:remind:{contract.due_at.isoformat()}:{days}",
         )

@@ -7,7 +7,9 @@ from django.db import models
 class Account(models.Model):
     code = models.CharField(max_length=64, unique=True)  # e.g. "escrow:contract:12", "worker:3", "revenue"
     name = models.CharField(max_length=128)
-    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts")
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
     balance = models.BigIntegerField(default=0)
     allow_negative = models.BooleanField(default=False)  # only the payment gateway's clearing account
 

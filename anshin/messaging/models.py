@@ -10,23 +10,26 @@ class Thread(models.Model):
         CONTRACT = "contract", "契約"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    application = models.OneToOneField("jobs.Application", null=True, blank=True, on_delete=models.CASCADE,
-                                       related_name="thread")
-    contract = models.OneToOneField("contracts.Contract", null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="thread")
+    application = models.OneToOneField(
+        "jobs.Application", null=True, blank=True, on_delete=models.CASCADE, related_name="thread"
+    )
+    contract = models.OneToOneField(
+        "contracts.Contract", null=True, blank=True, on_delete=models.CASCADE, related_name="thread"
+    )
     subject = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     last_message_at = models.DateTimeField(db_index=True)
     # The latest message written by a person (not the system): tells who is waiting for whom.
-    last_human_message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="+")
+    last_human_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self):
+        return self.subject
 
     @classmethod
     def party_q(cls, user):
         return models.Q(members__user=user)
-
-    def __str__(self):
-        return self.subject
 
 
 class ThreadMember(models.Model):
@@ -44,8 +47,9 @@ class Message(models.Model):
         SYSTEM = "system", "システム"
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NORMAL)
     body = models.TextField(max_length=10_000)
     created_at = models.DateTimeField()
@@ -79,8 +83,9 @@ class Attachment(models.Model):
     token = models.CharField(max_length=32, unique=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
-    delivery = models.ForeignKey("contracts.Delivery", null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="attachments")
+    delivery = models.ForeignKey(
+        "contracts.Delivery", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(upload_to=attachment_path, max_length=255)
     name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()
@@ -89,6 +94,8 @@ class Attachment(models.Model):
 
     @classmethod
     def party_q(cls, user):
-        return models.Q(message__thread__members__user=user) | models.Q(delivery__contract__client=user) | models.Q(
-            delivery__contract__worker=user
+        return (
+            models.Q(message__thread__members__user=user)
+            | models.Q(delivery__contract__client=user)
+            | models.Q(delivery__contract__worker=user)
         )

@@ -18,6 +18,8 @@ class Command(BaseCommand):
             for line in done:
                 self.stdout.write(line)
             if not loop:
-                self.stdout.write(f"tick {timezone.localtime(clock.now()):%Y-%m-%d %H:%M:%S%z}: {len(done)} timer(s) settled")
+                self.stdout.write(
+                    f"tick {timezone.localtime(clock.now()):%Y-%m-%d %H:%M:%S%z}: {len(done)} timer(s) settled"
+                )
                 return
             time.sleep(loop)
