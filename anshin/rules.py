@@ -38,3 +38,28 @@ PRESENCE_WRITE_EVERY = timedelta(minutes=1)  # last access is written at most on
 
 # Timers
 TICK_BATCH_SIZE = 100
+
+# §1 test tasks
+TEST_TASK_MAX_DURATION = timedelta(days=14)
+
+# §2 contracts: delivery date, overdue, termination
+OVERDUE_TERMINATION_AFTER = timedelta(days=3)  # past the delivery date without delivery: the client may end it alone
+TERMINATION_SILENCE = timedelta(days=7)  # no answer to a 契約途中終了リクエスト = agreement
+TERMINATION_REMINDERS = (timedelta(days=2),)
+
+# §3 service orders (Coconala style)
+LISTING_MIN_PRICE = 1_000
+ORDER_BUYER_FEE_PERMILLE = 55  # 5.5% on top of the price, paid by the buyer; rounded down
+ORDER_SELLER_FEE_PERCENT = 22  # kept from the price at payout
+FIRST_RESPONSE_WINDOW = timedelta(hours=48)  # seller silence → auto-cancel with full refund
+FIRST_RESPONSE_REMINDERS = (timedelta(hours=24), timedelta(hours=6))  # to the seller
+APPROVAL_WINDOW = timedelta(hours=72)  # buyer silence after 正式な納品 → approved
+APPROVAL_REMINDERS = (timedelta(hours=24),)  # to the buyer
+CANCEL_REQUEST_WINDOW = timedelta(hours=24)  # the other side's silence on キャンセル申請 → cancelled
+MAX_INCLUDED_REVISIONS = 10
+MAX_DELIVERY_DAYS = 90
+
+# §4 responsiveness
+NUDGE_AFTER = timedelta(hours=24)  # the waiting side may nudge (返信催促) after this long without a reply
+NUDGE_EVERY = timedelta(days=1)  # at most one nudge a day per thread and sender
+NUDGE_ESCALATION_BUSINESS_DAYS = 3  # still no reply during a contract → an operator queue item

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "anshin.contracts",
     "anshin.messaging",
     "anshin.notifications",
+    "anshin.orders",
+    "anshin.ops",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("anshin.contracts.urls")),
     path("", include("anshin.messaging.urls")),
     path("", include("anshin.notifications.urls")),
+    path("", include("anshin.orders.urls")),
 ]

@@ -68,6 +68,9 @@ class T:
     actors: tuple[Actor, ...]
     label: str = ""  # a lazy translation (gettext_lazy) in the tables: str() it outside templates
     style: str = "primary"  # how the UI draws the button: primary, secondary, danger
+    # A condition beyond the state, named as a method of the deal returning "" when met or the Japanese
+    # reason it is not (e.g. "is_overdue": 納期を3日過ぎるまでは終了できません). Checked by the engine.
+    guard: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,18 +105,30 @@ class Flow:
     def timer_for(self, state: str) -> Timer | None:
         return next((t for t in self.timers if t.state == state), None)
 
-    def allowed(self, state: str, actors: Iterable[Actor]) -> list[T]:
+    def allowed(self, state: str, actors: Iterable[Actor], obj=None) -> list[T]:
+        """Rows these actors may take from `state`; with `obj`, only those whose guard holds now."""
         actors = set(actors)
-        return [t for t in self.transitions if state in t.sources and actors & set(t.actors)]
+        return [
+            t for t in self.transitions
+            if state in t.sources and actors & set(t.actors) and not (obj is not None and guard_refusal(obj, t))
+        ]
 
-    def find(self, action: str, state: str, actor: Actor) -> T:
+    def find(self, action: str, state: str, actor: Actor, obj=None) -> T:
         for t in self.transitions:
             if t.action == action and state in t.sources and actor in t.actors:
+                refusal = guard_refusal(obj, t) if obj is not None else ""
+                if refusal:
+                    raise DomainError("not_allowed", refusal)
                 return t
         if not any(t.action == action for t in self.transitions):
             raise DomainError("unknown_action", f"「{action}」という操作はありません。")
         label = self.states.site(state)  # DomainError messages stay Japanese for now
         raise DomainError("not_allowed", f"現在の状態（{label}）ではこの操作はできません。")
+
+
+def guard_refusal(obj, transition: T) -> str:
+    """"" when the row's guard (if any) holds for `obj`, else the Japanese reason."""
+    return getattr(obj, transition.guard)() if transition.guard else ""
 
 
 class FlowModel(models.Model):
@@ -160,7 +175,7 @@ def next_reminder(due_at: datetime, timer: Timer, *, after: datetime) -> datetim
 def apply(obj: FlowModel, action: str, *, actor: Actor, user=None, payload: dict | None = None) -> T:
     """Move `obj` (already locked by the caller) along its flow. Returns the transition taken."""
     flow = obj.flow
-    transition = flow.find(action, obj.state, actor)
+    transition = flow.find(action, obj.state, actor, obj)
     source = obj.state
     obj.state = transition.target
     obj.state_entered_at = clock.now()

@@ -8,6 +8,8 @@ class Thread(models.Model):
     class Kind(models.TextChoices):
         APPLICATION = "application", "応募"
         CONTRACT = "contract", "契約"
+        ORDER = "order", "注文"
+        SCOUT = "scout", "スカウト"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     application = models.OneToOneField(
@@ -16,6 +18,8 @@ class Thread(models.Model):
     contract = models.OneToOneField(
         "contracts.Contract", null=True, blank=True, on_delete=models.CASCADE, related_name="thread"
     )
+    order = models.OneToOneField("orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="thread")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.CASCADE, related_name="+")  # scouts
     subject = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     last_message_at = models.DateTimeField(db_index=True)
