@@ -18,8 +18,10 @@ from anshin.accounts.api import router as accounts_router
 from anshin.contracts.api import router as contracts_router
 from anshin.core.api_auth import AUTH, CsrfFailed
 from anshin.core.errors import DomainError
+from anshin.deals.api import router as deals_router
 from anshin.jobs.api import router as jobs_router
 from anshin.messaging.api import router as messaging_router
+from anshin.orders.api import router as orders_router
 
 
 class Renderer(JSONRenderer):
@@ -92,6 +94,14 @@ FIELD_LABELS = {
     "job_id": "仕事ID", "application_id": "応募ID", "contract_id": "契約ID", "thread_id": "スレッドID",
     "after_id": "メッセージID", "display_name": "表示名", "bio": "自己紹介",
     "hide_last_access": "最終アクセス日時の非公開", "user_id": "ユーザーID", "notification_id": "お知らせID",
+    "instructions": "課題の内容", "duration_minutes": "制限時間（分）", "question": "質問", "answer": "回答",
+    "result": "評価", "comment": "コメント", "worker_id": "ワーカーID", "scout_id": "スカウトID", "box": "一覧の種類",
+    "percent": "進捗", "next_date": "次回のプレビュー予定日", "late_item": "遅れている作業", "new_date": "新しい日付",
+    "reply_by": "返信予定日", "worker_amount": "受注者に支払う額", "deal_kind": "取引の種類", "deal_id": "取引ID",
+    "request_id": "リクエストID", "price": "価格", "delivery_days": "お届け日数", "included_revisions": "修正回数",
+    "options": "オプション", "questions": "ヒアリング", "answers": "ヒアリングの回答", "option_ids": "オプション",
+    "detail": "詳細", "price_min": "価格（下限）", "price_max": "価格（上限）", "listing_id": "サービスID",
+    "order_id": "注文ID",
 }
 
 
@@ -219,6 +229,8 @@ api.add_router("", accounts_router)
 api.add_router("", jobs_router)
 api.add_router("", contracts_router)
 api.add_router("", messaging_router)
+api.add_router("", orders_router)
+api.add_router("", deals_router)
 
 # Anything else under /api/ is a JSON 404 too (not the site's HTML page). Registered last, so it only
 # catches paths no other route matched.

@@ -40,9 +40,12 @@ PRESENCE_WRITE_EVERY = timedelta(minutes=1)  # last access is written at most on
 TICK_BATCH_SIZE = 100
 
 # §1 test tasks
+TEST_TASK_MIN_DURATION = timedelta(hours=1)
 TEST_TASK_MAX_DURATION = timedelta(days=14)
+TEST_TASK_REMINDERS = (timedelta(hours=6),)  # to the worker, before the (paused-aware) due time
 
 # §2 contracts: delivery date, overdue, termination
+DATE_CHANGE_MAX_AHEAD = timedelta(days=365)  # a proposed delivery date at most this far ahead
 OVERDUE_TERMINATION_AFTER = timedelta(days=3)  # past the delivery date without delivery: the client may end it alone
 TERMINATION_SILENCE = timedelta(days=7)  # no answer to a 契約途中終了リクエスト = agreement
 TERMINATION_REMINDERS = (timedelta(days=2),)
@@ -63,3 +66,6 @@ MAX_DELIVERY_DAYS = 90
 NUDGE_AFTER = timedelta(hours=24)  # the waiting side may nudge (返信催促) after this long without a reply
 NUDGE_EVERY = timedelta(days=1)  # at most one nudge a day per thread and sender
 NUDGE_ESCALATION_BUSINESS_DAYS = 3  # still no reply during a contract → an operator queue item
+
+# §7 operations: a new queue item (dispute, escalation) is due this many business days after it is opened
+OPS_QUEUE_DUE_BUSINESS_DAYS = 2

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "anshin.notifications",
     "anshin.orders",
     "anshin.ops",
+    "anshin.deals",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("anshin.messaging.urls")),
     path("", include("anshin.notifications.urls")),
     path("", include("anshin.orders.urls")),
+    path("", include("anshin.deals.urls")),
 ]

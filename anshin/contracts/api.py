@@ -12,7 +12,7 @@ from anshin import rules
 from anshin.accounts.api import UserBrief, UserOut
 from anshin.contracts import selectors, services
 from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS
-from anshin.contracts.models import Contract
+from anshin.contracts.models import Contract, TerminationRequest
 from anshin.core.api_auth import ERRORS, ActionOut, ErrorOut, IdPath, LocalDateTime, actions_out
 from anshin.core.errors import DomainError
 from anshin.core.money import tiered_fee
@@ -117,7 +117,9 @@ class ContractActionIn(Schema):
     card_token: str | None = Field(None, max_length=64, description="fund: 決済カードのトークン")
     body: str | None = Field(None, max_length=rules.MESSAGE_MAX_LENGTH, description="deliver: 納品メッセージ")
     links: list[str] | str | None = Field(None, description="deliver: 納品物のURL（配列、または1行に1つ）")
-    reason: str | None = Field(None, max_length=2_000, description="request_revision: 修正依頼の理由")
+    reason: str | None = Field(
+        None, max_length=2_000, description="request_revision: 修正依頼の理由 / open_dispute: 相談内容"
+    )
 
 
 class TimelineOut(Schema):
@@ -140,8 +142,11 @@ def _detail(contract_id: int, user) -> Contract:
     return selectors.contract_get(contract_id=contract_id, user=user)
 
 
-@router.post("/applications/{application_id}/offer", response={201: ContractOut, **ERRORS},
-             summary="契約をオファーする（発注者）")
+@router.post(
+    "/applications/{application_id}/offer",
+    response={201: ContractOut, **ERRORS},
+    summary="契約をオファーする（発注者）",
+)
 def offer(request, payload: OfferIn, application_id: int = IdPath()):
     contract = services.contract_offer(application_id=application_id, user=request.auth, **payload.dict())
     return Status(201, _detail(contract.pk, request.auth))
@@ -158,12 +163,20 @@ def get_contract(request, contract_id: int = IdPath()):
     return _detail(contract_id, request.auth)
 
 
-@router.post("/contracts/{contract_id}/actions/{action}", response={200: ContractOut, **ACTION_ERRORS},
-             summary="契約の操作（allowed_actions の action）")
-def contract_action(request, payload: ContractActionIn | None = None, contract_id: int = IdPath(),
-                    action: str = Path(..., max_length=32)):
+@router.post(
+    "/contracts/{contract_id}/actions/{action}",
+    response={200: ContractOut, **ACTION_ERRORS},
+    summary="契約の操作（allowed_actions の action）",
+)
+def contract_action(
+    request,
+    payload: ContractActionIn | None = None,
+    contract_id: int = IdPath(),
+    action: str = Path(..., max_length=32),
+):
     """`fund` → `{card_token}`, `deliver` → `{body, links}` (files: POST …/deliveries),
-    `request_revision` → `{reason}`, anything else: no body."""
+    `request_revision` → `{reason}`, `open_dispute` → `{reason}`（事務局に相談する）, anything else
+    (e.g. `terminate_overdue`: 納期を3日過ぎても納品がないとき、全額返金で終了) : no body."""
     user, data = request.auth, payload or ContractActionIn()
     if action not in PARTY_ACTIONS:
         raise DomainError("unknown_action", f"「{action}」という操作はありません。")
@@ -175,21 +188,127 @@ def contract_action(request, payload: ContractActionIn | None = None, contract_i
         services.contract_deliver(contract_id=contract_id, user=user, body=data.body or "", links=_links(data.links))
     elif action == "request_revision":
         services.contract_request_revision(contract_id=contract_id, user=user, reason=data.reason or "")
+    elif action == "open_dispute":
+        services.contract_open_dispute(contract_id=contract_id, user=user, reason=data.reason or "")
     else:
         services.contract_simple_action(contract_id=contract_id, user=user, action=action)
     return _detail(contract_id, user)
 
 
-@router.post("/contracts/{contract_id}/deliveries", response={201: ContractOut, **ERRORS, 413: ErrorOut},
-             summary="納品する（ファイル添付: multipart/form-data）")
-def deliver_with_files(request, contract_id: int = IdPath(), body: Form[str] = "", links: Form[str] = "",
-                       files: File[list[UploadedFile]] = None):
-    services.contract_deliver(contract_id=contract_id, user=request.auth, body=body, links=links,
-                              files=files or [])
+@router.post(
+    "/contracts/{contract_id}/deliveries",
+    response={201: ContractOut, **ERRORS, 413: ErrorOut},
+    summary="納品する（ファイル添付: multipart/form-data）",
+)
+def deliver_with_files(
+    request,
+    contract_id: int = IdPath(),
+    body: Form[str] = "",
+    links: Form[str] = "",
+    files: File[list[UploadedFile]] = None,
+):
+    services.contract_deliver(contract_id=contract_id, user=request.auth, body=body, links=links, files=files or [])
     return Status(201, _detail(contract_id, request.auth))
 
 
-@router.get("/contracts/{contract_id}/timeline", response={200: list[TimelineOut], **ERRORS},
-            summary="契約のタイムライン（監査ログ）")
+@router.get(
+    "/contracts/{contract_id}/timeline",
+    response={200: list[TimelineOut], **ERRORS},
+    summary="契約のタイムライン（監査ログ）",
+)
 def timeline(request, contract_id: int = IdPath()):
     return selectors.contract_timeline(contract=_detail(contract_id, request.auth))
+
+
+# --- 契約途中終了リクエスト -----------------------------------------------------------------------------------
+
+
+class TerminationIn(Schema):
+    worker_amount: StrictInt = Field(
+        0, ge=0, le=rules.MAX_AMOUNT, description="受注者に支払う額（円）。残りは発注者に返金。0 = 全額返金"
+    )
+    reason: str = Field(..., max_length=2_000, description="理由")
+
+
+class TerminationOut(Schema):
+    id: int
+    contract_id: int
+    state: str
+    state_label: str
+    requested_by: UserBrief
+    requested_as: str
+    worker_amount: int
+    fee: int = Field(..., description="受注者への支払いから差し引かれるシステム利用料")
+    worker_net: int = Field(..., description="受注者の受取額")
+    refund: int = Field(..., description="発注者への返金額")
+    reason: str
+    created_at: LocalDateTime
+    due_at: LocalDateTime | None = Field(..., description="回答期限（過ぎると合意とみなされます）")
+    answered_at: LocalDateTime | None
+    allowed_actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_fee(obj):
+        return tiered_fee(obj.worker_amount)
+
+    @staticmethod
+    def resolve_worker_net(obj):
+        return obj.worker_amount - tiered_fee(obj.worker_amount)
+
+    @staticmethod
+    def resolve_refund(obj):
+        return obj.contract.amount - obj.worker_amount
+
+    @staticmethod
+    def resolve_allowed_actions(obj, context):
+        return actions_out(
+            selectors.termination_actions(request=obj, contract=obj.contract, user=context["request"].auth)
+        )
+
+
+def _with_contract(request: TerminationRequest, contract: Contract) -> TerminationRequest:
+    request.contract = contract
+    return request
+
+
+@router.get(
+    "/contracts/{contract_id}/termination-requests",
+    response={200: list[TerminationOut], **ERRORS},
+    summary="契約途中終了リクエストの一覧（当事者のみ）",
+)
+def list_termination_requests(request, contract_id: int = IdPath()):
+    contract = _detail(contract_id, request.auth)
+    return [_with_contract(r, contract) for r in selectors.termination_requests(contract=contract)]
+
+
+@router.post(
+    "/contracts/{contract_id}/termination-requests",
+    response={201: TerminationOut, **ERRORS},
+    summary="契約途中終了をリクエストする（発注者・受注者）",
+)
+def create_termination_request(request, payload: TerminationIn, contract_id: int = IdPath()):
+    _detail(contract_id, request.auth)  # 404 for non-parties before anything else
+    created = services.termination_request_create(
+        contract_id=contract_id, user=request.auth, worker_amount=payload.worker_amount, reason=payload.reason
+    )
+    return Status(201, selectors.termination_get(request_id=created.pk, user=request.auth))
+
+
+@router.get(
+    "/termination-requests/{request_id}",
+    response={200: TerminationOut, **ERRORS},
+    summary="契約途中終了リクエスト（当事者のみ）",
+)
+def get_termination_request(request, request_id: int = IdPath()):
+    return selectors.termination_get(request_id=request_id, user=request.auth)
+
+
+@router.post(
+    "/termination-requests/{request_id}/actions/{action}",
+    response={200: TerminationOut, **ERRORS},
+    summary="契約途中終了リクエストに回答する（agree / refuse）・取り下げる（withdraw）",
+)
+def answer_termination_request(request, request_id: int = IdPath(), action: str = Path(..., max_length=32)):
+    selectors.termination_get(request_id=request_id, user=request.auth)  # 404 first
+    services.termination_answer(request_id=request_id, user=request.auth, action=action)
+    return selectors.termination_get(request_id=request_id, user=request.auth)

@@ -9,6 +9,8 @@ from anshin.core.flows import Actor, Flow, T, Timer
 
 C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM
 
+OPEN = ("funded", "revision_requested", "delivered")  # work under way: escrow held, the deal can still end early
+
 CONTRACT_FLOW = Flow(
     name="contract",
     states={
@@ -20,6 +22,8 @@ CONTRACT_FLOW = Flow(
         "accepted": _("完了（支払済み）"),
         "lapsed": _("オファー期限切れ"),
         "cancelled": pgettext_lazy("contract state", "キャンセル"),  # the state, not the Cancel button
+        "terminated": _("途中終了"),
+        "disputed": _("トラブル相談中"),  # no timer here: entering it freezes the deal's clock
     },
     transitions=[
         # action            from                               to                    who
@@ -34,14 +38,51 @@ CONTRACT_FLOW = Flow(
         T("accept", ("delivered",), "accepted", (C, O), _("検収合格にする")),
         T("request_revision", ("delivered",), "revision_requested", (C, O), _("修正を依頼する"), "secondary"),
         T("deem_accept", ("delivered",), "accepted", (S,)),
+        # 3 days past the delivery date without a delivery: the client may end it alone, full refund.
+        T(
+            "terminate_overdue",
+            ("funded", "revision_requested"),
+            "terminated",
+            (C, O),
+            _("納期超過のため契約を終了する"),
+            "danger",
+            guard="is_overdue",
+        ),
+        # A 契約途中終了リクエスト agreed to (or left unanswered for 7 days): the escrow is split as proposed.
+        # Only the termination request's own flow (TERMINATION_FLOW below) leads here.
+        T("terminate", OPEN, "terminated", (S,)),
+        # トラブル相談: either side, directly or after a refused termination request; the clock stops.
+        T("open_dispute", OPEN, "disputed", (C, W, O), _("事務局に相談する"), "secondary"),
     ],
     timers=[
         Timer("offered", rules.OFFER_ACCEPT_WINDOW, "lapse"),
         Timer("awaiting_funding", rules.FUNDING_WINDOW, "expire_funding"),
         Timer("delivered", rules.DEEMED_ACCEPTANCE_AFTER, "deem_accept", reminders=rules.INSPECTION_REMINDERS),
     ],
-    terminal=frozenset({"accepted", "lapsed", "cancelled"}),
+    terminal=frozenset({"accepted", "lapsed", "cancelled", "terminated"}),
 )
 
 # Actions whose form needs more than a click (the UI shows a form, the API a body).
-FORM_ACTIONS = {"deliver", "request_revision", "fund"}
+FORM_ACTIONS = {"deliver", "request_revision", "fund", "open_dispute"}
+
+# 契約途中終了リクエスト: either side asks, with a proposed split of the escrow; the other side agrees or refuses;
+# 7 days of silence = agreement. Who is "the other side" is the service's check (the requester may only withdraw).
+TERMINATION_FLOW = Flow(
+    name="termination_request",
+    states={
+        "pending": _("回答待ち"),
+        "agreed": _("合意"),
+        "refused": _("拒否"),
+        "withdrawn": _("取り下げ"),
+        "void": _("無効（契約の状態が変わったため）"),
+    },
+    transitions=[
+        T("agree", ("pending",), "agreed", (C, W, O), _("途中終了に合意する"), "danger"),
+        T("refuse", ("pending",), "refused", (C, W, O), _("途中終了を拒否する"), "secondary"),
+        T("withdraw", ("pending",), "withdrawn", (C, W, O), _("リクエストを取り下げる"), "secondary"),
+        T("lapse", ("pending",), "agreed", (S,)),  # silence = agreement
+        T("void", ("pending",), "void", (S,)),  # the contract ended or went to a dispute meanwhile
+    ],
+    timers=[Timer("pending", rules.TERMINATION_SILENCE, "lapse", reminders=rules.TERMINATION_REMINDERS)],
+    terminal=frozenset({"agreed", "refused", "withdrawn", "void"}),
+)

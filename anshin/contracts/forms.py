@@ -21,10 +21,14 @@ class FundForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
-    body = forms.CharField(label="納品メッセージ", max_length=rules.MESSAGE_MAX_LENGTH,
-                           widget=forms.Textarea(attrs={"rows": 4}))
-    links = forms.CharField(label="納品物のURL（1行に1つ）", required=False,
-                            widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://"}))
+    body = forms.CharField(
+        label="納品メッセージ", max_length=rules.MESSAGE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    links = forms.CharField(
+        label="納品物のURL（1行に1つ）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://"}),
+    )
     files = MultipleFileField(label="納品ファイル")
 
 
@@ -32,7 +36,22 @@ class RevisionForm(forms.Form):
     reason = forms.CharField(label="修正してほしい点", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-FORMS = {"fund": FundForm, "deliver": DeliverForm, "request_revision": RevisionForm}
+class DisputeForm(forms.Form):
+    reason = forms.CharField(label="相談内容", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TerminationForm(forms.Form):
+    worker_amount = forms.IntegerField(
+        label="受注者に支払う額（円）",
+        min_value=0,
+        max_value=rules.MAX_AMOUNT,
+        widget=forms.NumberInput(attrs={"step": 1, "min": 0}),
+        help_text="0円なら全額を発注者に返金します。",
+    )
+    reason = forms.CharField(label="途中終了したい理由", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+FORMS = {"fund": FundForm, "deliver": DeliverForm, "request_revision": RevisionForm, "open_dispute": DisputeForm}
 
 
 def form_errors(form: forms.Form) -> str:

@@ -3,14 +3,16 @@
 thread message and notifications together."""
 
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from anshin import rules
-from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS
-from anshin.contracts.models import Contract, Delivery
-from anshin.core import clock, flows, timers
+from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS, OPEN, TERMINATION_FLOW
+from anshin.contracts.models import Contract, Delivery, TerminationRequest
+from anshin.core import audit, calendar, clock, flows, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.core.money import tiered_fee, yen
@@ -34,6 +36,12 @@ SYSTEM_TEXT = {
     "accept": "検収合格となりました。{net}が{w}さんに支払われました。",
     "request_revision": "{c}さんが修正を依頼しました。理由: {reason}",
     "deem_accept": "検収期限を過ぎたため、自動で検収合格になりました。{net}が{w}さんに支払われました。",
+    "terminate_overdue": "納期（{due}）を{days}日過ぎても納品がなかったため、{c}さんが契約を終了しました。"
+    "仮払い（{refund}）は全額{c}さんに返金されます。",
+    "terminate": "契約途中終了リクエストが{how}、契約は途中終了しました。"
+    "{w}さんへの支払い: {net}（{gross}からシステム利用料{fee}を差し引き）、{c}さんへの返金: {refund}。",
+    "open_dispute": "{who}さんが事務局に相談しました（トラブル相談）。事務局が確認するまで、この契約の期限のカウントは"
+    "停止します。相談内容: {reason}",
 }
 
 
@@ -56,7 +64,6 @@ def _text(contract: Contract, action: str, **extra) -> str:
 
 
 def clock_local(moment) -> str:
-    from django.utils import timezone
 
     return timezone.localtime(moment).strftime("%Y/%m/%d %H:%M")
 
@@ -74,6 +81,11 @@ def _tell(contract: Contract, action: str, text: str) -> None:
             url=_url(contract),
             dedupe_key=f"contract:{contract.pk}:{action}:{contract.state_entered_at.isoformat()}:{user.pk}",
         )
+
+
+def contract_lock(contract_id: int) -> Contract:
+    """For other apps acting on a contract (e.g. 納期変更): lock it the way every contract service does."""
+    return _lock(contract_id)
 
 
 def _lock(contract_id: int) -> Contract:
@@ -97,9 +109,26 @@ def _role(contract: Contract, user) -> Actor:
     raise NotFound()
 
 
+def _due_termination(contract: Contract, now) -> TerminationRequest | None:
+    return (
+        TerminationRequest.objects.select_for_update()
+        .select_related("requested_by")
+        .filter(contract=contract, state="pending", due_at__lte=now)
+        .first()
+    )
+
+
 def _settle(contract: Contract) -> str | None:
-    """Fire the due SYSTEM transition of a locked contract, if any. Returns the action fired."""
-    if not contract.due_at or contract.due_at > clock.now():
+    """Fire the due SYSTEM transition of a locked contract, if any — its own timer, or the lapse of a pending
+    termination request (silence = agreement), whichever fell due first. Returns the action fired."""
+    now = clock.now()
+    request = _due_termination(contract, now)
+    contract_due = bool(contract.due_at and contract.due_at <= now)
+    if request is not None and (not contract_due or request.due_at <= contract.due_at):
+        flows.apply(request, "lapse", actor=Actor.SYSTEM)
+        _terminate(contract, request, agreed_by=Actor.SYSTEM)
+        return "terminate"
+    if not contract_due:
         return None
     action = contract.timer_action
     flows.apply(contract, action, actor=Actor.SYSTEM)
@@ -122,7 +151,8 @@ def _acting(contract_id: int, user):
     with transaction.atomic():
         contract = _lock(contract_id)
         _role(contract, user)  # non-parties get 404 before learning anything else
-        if contract.due_at and contract.due_at <= clock.now():
+        now = clock.now()
+        if (contract.due_at and contract.due_at <= now) or _due_termination(contract, now):
             # The deadline passed between the settlement above and this lock (a microsecond race):
             # refuse; the sweeper or the next read settles it.
             raise DomainError("deadline_passed", "期限を過ぎたため、この操作はできません。画面を更新してください。")
@@ -132,7 +162,78 @@ def _acting(contract_id: int, user):
 def _effects(contract: Contract, action: str, **extra) -> None:
     if action in ("accept", "deem_accept"):
         extra["net"] = yen(_release(contract))
+    if action == "terminate_overdue":
+        extra.update(refund=yen(_refund(contract)), days=rules.OVERDUE_TERMINATION_AFTER.days)
     _tell(contract, action, _text(contract, action, **extra))
+    _close_pending_requests(contract)
+
+
+def _close_pending_requests(contract: Contract) -> None:
+    """Requests that no longer make sense in the contract's new state are voided (the deal stays locked)."""
+    from anshin.deals.services import date_change_void_pending
+
+    date_change_void_pending(deal=contract)
+    if contract.state not in OPEN:
+        request = TerminationRequest.objects.select_for_update().filter(contract=contract, state="pending").first()
+        if request is not None:
+            flows.apply(request, "void", actor=Actor.SYSTEM, payload={"contract_state": contract.state})
+            audit.record(
+                subject=contract, action="termination_voided", actor_role=Actor.SYSTEM, payload={"request": request.pk}
+            )
+
+
+def _refund(contract: Contract) -> int:
+    """Overdue termination: the whole escrow back to the client (through the gateway). Idempotent."""
+    entry_post(
+        key=f"{contract.ledger_ref}:refund",
+        kind="refund",
+        ref=contract.ledger_ref,
+        memo=f"納期超過による終了・全額返金: {contract.title}",
+        lines=[Line(escrow_code(contract.ledger_ref), -contract.amount), Line(GATEWAY, contract.amount)],
+    )
+    return contract.amount
+
+
+def _terminate(contract: Contract, request: TerminationRequest, *, agreed_by: Actor, user=None) -> None:
+    """A termination request agreed to (or left unanswered): end the contract and split the escrow exactly:
+    the worker gets `worker_amount` minus the tiered fee on it, the platform the fee, the client the rest."""
+    split = request.split(contract.amount)
+    flows.apply(
+        contract,
+        "terminate",
+        actor=Actor.SYSTEM,
+        payload={
+            "request": request.pk,
+            "agreed_by": str(agreed_by),
+            "agreed_by_user": user.pk if user else None,
+            **split,
+        },
+    )
+    entry_post(
+        key=f"{contract.ledger_ref}:termination",
+        kind="termination",
+        ref=contract.ledger_ref,
+        memo=f"契約途中終了（合意）: {contract.title}",
+        lines=[
+            Line(escrow_code(contract.ledger_ref), -contract.amount),
+            Line(worker_code(contract.worker_id), split["worker_net"]),
+            Line(REVENUE, split["fee"]),
+            Line(GATEWAY, split["refund"]),
+        ],
+    )
+    request.answered_at = clock.now()
+    request.answered_by = user
+    request.save(update_fields=["answered_at", "answered_by"])
+    how = "回答期限までに回答がなかったため合意とみなされ" if agreed_by == Actor.SYSTEM else "合意され"
+    _effects(
+        contract,
+        "terminate",
+        how=how,
+        gross=yen(split["worker_amount"]),
+        fee=yen(split["fee"]),
+        net=yen(split["worker_net"]),
+        refund=yen(split["refund"]),
+    )
 
 
 def _release(contract: Contract) -> int:
@@ -215,10 +316,11 @@ def _check_amount(amount) -> None:
 
 
 def contract_simple_action(*, contract_id: int, user, action: str) -> Contract:
-    """Actions that need nothing but a click: accept/decline/withdraw the offer, cancel, accept delivery."""
+    """Actions that need nothing but a click: accept/decline/withdraw the offer, cancel, accept delivery,
+    end an overdue contract (full refund)."""
     if action in FORM_ACTIONS:
         raise DomainError("needs_input", "この操作には入力が必要です。")
-    if action not in {"accept_offer", "decline_offer", "withdraw_offer", "cancel", "accept"}:
+    if action not in {"accept_offer", "decline_offer", "withdraw_offer", "cancel", "accept", "terminate_overdue"}:
         raise DomainError("unknown_action", f"「{action}」という操作はありません。")
     with _acting(contract_id, user) as contract:
         _move(contract, action, user)
@@ -287,16 +389,20 @@ def contract_request_revision(*, contract_id: int, user, reason: str) -> Contrac
 
 def contract_settle_due(contract_id: int) -> str | None:
     """Called by `tick` and by selectors reading a contract: settle it if its timer is due."""
+    now = clock.now()
     with transaction.atomic():
         contract = (
             timers.lock_for_update(Contract.objects.select_related("client", "worker", "thread"))
-            .filter(pk=contract_id, due_at__lte=clock.now())
+            .filter(
+                Q(due_at__lte=now) | Q(termination_requests__state="pending", termination_requests__due_at__lte=now),
+                pk=contract_id,
+            )
             .first()
         )
         if contract is None:
             return None  # settled already, by a user action or another sweeper, or not due any more
         action = _settle(contract)
-    return f"contract {contract_id}: {action}"
+    return f"contract {contract_id}: {action}" if action else None
 
 
 def contract_remind(contract_id: int) -> str | None:
@@ -333,3 +439,242 @@ def contract_remind(contract_id: int) -> str | None:
 
 
 timers.register(Contract, settle=contract_settle_due, remind=contract_remind)
+
+
+# --- disputes (トラブル相談) --------------------------------------------------------------------------------
+
+
+def contract_open_dispute(*, contract_id: int, user, reason: str) -> Contract:
+    """Either side (or an operator) asks 事務局 to step in: the contract goes to `disputed`, where no timer
+    runs, so e.g. a delivery under inspection is no longer deem-accepted; the time that was left is kept in
+    the audit payload (the operator resumes or resolves it, issue 4). An operator queue item is recorded."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("empty", "相談内容を入力してください。")
+    if len(reason) > 2_000:
+        raise DomainError("too_long", "相談内容は2,000文字以内で入力してください。")
+    with _acting(contract_id, user) as contract:
+        now = clock.now()
+        frozen = None
+        if contract.due_at:
+            left = contract.due_at - now
+            frozen = {
+                "timer_action": contract.timer_action,
+                "due_at": contract.due_at.isoformat(),
+                "remaining_seconds": left.total_seconds(),
+                "remaining_us": left // timedelta(microseconds=1),
+            }
+        last_refused = (
+            TerminationRequest.objects.filter(contract=contract, state="refused")
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        payload = {"reason": reason, "frozen_timer": frozen, "refused_termination_request": last_refused}
+        _move(contract, "open_dispute", user, payload)
+        from anshin.ops.models import QueueItem
+        from anshin.ops.services import queue_item_open
+
+        queue_item_open(
+            kind=QueueItem.Kind.DISPUTE,
+            subject=contract,
+            summary=f"トラブル相談: {contract.title}",
+            dedupe_key=f"{contract.ledger_ref}:dispute:{contract.state_entered_at.isoformat()}",
+            due_at=calendar.add_business_days(now, rules.OPS_QUEUE_DUE_BUSINESS_DAYS),
+            opened_by=user,
+            payload={"opened_by_role": str(_role(contract, user)), **payload},
+        )
+        _effects(contract, "open_dispute", who=user.name if not user.is_operator else "事務局", reason=reason)
+    return contract
+
+
+# --- 契約途中終了リクエスト -----------------------------------------------------------------------------------
+
+TERMINATION_TEXT = {
+    "request": "{who}さんから契約途中終了のリクエストが届きました。"
+    "{w}さんへの支払い: {gross}、{c}さんへの返金: {refund}。理由: {reason}　"
+    "{deadline}までに回答がない場合は合意したものとみなされます。",
+    "refuse": "{who}さんが契約途中終了のリクエストを拒否しました。話し合いで解決できない場合は「事務局に相談する」から"
+    "事務局に相談できます。",
+    "withdraw": "{who}さんが契約途中終了のリクエストを取り下げました。",
+}
+
+
+def _check_termination_input(worker_amount, reason) -> str:
+    if not isinstance(worker_amount, int) or isinstance(worker_amount, bool):
+        raise DomainError("invalid_amount", "受注者に支払う額は円単位の整数で入力してください。")
+    if worker_amount < 0:
+        raise DomainError("invalid_amount", "受注者に支払う額は0円以上で入力してください。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("empty", "途中終了したい理由を入力してください。")
+    if len(reason) > 2_000:
+        raise DomainError("too_long", "理由は2,000文字以内で入力してください。")
+    return reason
+
+
+def _termination_tell(contract: Contract, request: TerminationRequest, action: str, text: str, recipients) -> None:
+    message_post_system(thread=contract.thread, body=text)
+    titles = {
+        "request": "契約途中終了のリクエストが届きました",
+        "refuse": "契約途中終了のリクエストが拒否されました",
+        "withdraw": "契約途中終了のリクエストが取り下げられました",
+    }
+    for user in recipients:
+        notify(
+            user=user,
+            kind=f"contract.termination.{action}",
+            title=f"「{contract.title}」{titles[action]}",
+            body=text,
+            url=_url(contract),
+            dedupe_key=f"termination:{request.pk}:{action}:{user.pk}",
+        )
+
+
+def termination_request_create(*, contract_id: int, user, reason: str, worker_amount: int = 0) -> TerminationRequest:
+    """Either side proposes to end the contract early, with `worker_amount` of the escrow for the worker (the
+    rest is refunded; default 0 = full refund). The client cannot use it while a delivery awaits inspection."""
+    reason = _check_termination_input(worker_amount, reason)
+    with _acting(contract_id, user) as contract:
+        role = _role(contract, user)
+        if contract.state not in OPEN:
+            label = CONTRACT_FLOW.states.site(contract.state)
+            raise DomainError("not_allowed", f"現在の状態（{label}）では途中終了をリクエストできません。")
+        if role == Actor.CLIENT and contract.state == "delivered":
+            raise DomainError(
+                "awaiting_inspection",
+                "納品物が検収待ちです。途中終了をリクエストする前に、検収合格にするか修正を依頼してください。",
+            )
+        if worker_amount > contract.amount:
+            raise DomainError(
+                "invalid_amount", f"受注者に支払う額は契約金額（{yen(contract.amount)}）以下で入力してください。"
+            )
+        if TerminationRequest.objects.filter(contract=contract, state="pending").exists():
+            raise DomainError("already_pending", "回答待ちの途中終了リクエストがあります。", status=409)
+        request = TerminationRequest(
+            contract=contract,
+            requested_by=user,
+            requested_as=str(role),
+            worker_amount=worker_amount,
+            reason=reason,
+            created_at=clock.now(),
+        )
+        request.init_state("pending")
+        request.save()
+        split = request.split(contract.amount)
+        audit.record(
+            subject=request,
+            action="request",
+            actor=user,
+            actor_role=role,
+            to_state="pending",
+            payload={"worker_amount": worker_amount},
+        )
+        audit.record(
+            subject=contract,
+            action="termination_requested",
+            actor=user,
+            actor_role=role,
+            payload={"request": request.pk, "reason": reason, **split},
+        )
+        who = user.name if role != Actor.OPERATOR else "事務局"
+        text = TERMINATION_TEXT["request"].format(
+            who=who,
+            c=contract.client.name,
+            w=contract.worker.name,
+            gross=yen(worker_amount),
+            refund=yen(split["refund"]),
+            reason=reason,
+            deadline=clock_local(request.due_at),
+        )
+        others = [u for u in (contract.client, contract.worker) if u.pk != user.pk]
+        _termination_tell(contract, request, "request", text, others)
+    return request
+
+
+def _may_answer(request: TerminationRequest, role: Actor, action: str) -> None:
+    if role == Actor.OPERATOR:
+        return
+    if action == "withdraw" and role != request.requested_as:
+        raise DomainError("not_allowed", "リクエストを取り下げられるのは、リクエストした人だけです。")
+    if action in ("agree", "refuse") and role == request.requested_as:
+        raise DomainError("not_allowed", "自分のリクエストには回答できません。相手の回答をお待ちください。")
+
+
+def termination_answer(*, request_id: int, user, action: str) -> TerminationRequest:
+    """agree / refuse (the other side), withdraw (the side that asked). Agreement ends the contract."""
+    if action not in ("agree", "refuse", "withdraw"):
+        raise DomainError("unknown_action", f"「{action}」という操作はありません。")
+    contract_id = TerminationRequest.objects.filter(pk=request_id).values_list("contract_id", flat=True).first()
+    if contract_id is None:
+        raise NotFound()
+    with _acting(contract_id, user) as contract:
+        role = _role(contract, user)
+        request = TerminationRequest.objects.select_for_update().select_related("requested_by").get(pk=request_id)
+        TERMINATION_FLOW.find(action, request.state, role)
+        _may_answer(request, role, action)
+        flows.apply(request, action, actor=role, user=user)
+        if action == "agree":
+            _terminate(contract, request, agreed_by=role, user=user)
+            return request
+        request.answered_at, request.answered_by = clock.now(), user
+        request.save(update_fields=["answered_at", "answered_by"])
+        event = {"refuse": "termination_refused", "withdraw": "termination_withdrawn"}[action]
+        audit.record(subject=contract, action=event, actor=user, actor_role=role, payload={"request": request.pk})
+        who = user.name if role != Actor.OPERATOR else "事務局"
+        recipients = [u for u in (contract.client, contract.worker) if u.pk != user.pk]
+        _termination_tell(contract, request, action, TERMINATION_TEXT[action].format(who=who), recipients)
+    return request
+
+
+def termination_settle_due(request_id: int) -> str | None:
+    """`tick`: a pending request whose answer window has passed is settled through its contract (so the
+    contract's own timer, if it fell due earlier, wins). Lock order contract → request, like every action."""
+    contract_id = (
+        TerminationRequest.objects.filter(pk=request_id, state="pending", due_at__lte=clock.now())
+        .values_list("contract_id", flat=True)
+        .first()
+    )
+    if contract_id is None:
+        return None
+    return contract_settle_due(contract_id)
+
+
+def termination_remind(request_id: int) -> str | None:
+    """Reminder to the side that has not answered (2 days before silence counts as agreement)."""
+    with transaction.atomic():
+        request = (
+            timers.lock_for_update(TerminationRequest.objects.select_related("contract__client", "contract__worker"))
+            .filter(pk=request_id, remind_at__lte=clock.now())
+            .first()
+        )
+        if request is None:
+            return None
+        timer = TERMINATION_FLOW.timer_for(request.state)
+        now = clock.now()
+        if timer is None or request.due_at <= now:
+            request.remind_at = None
+            request.save(update_fields=["remind_at"])
+            return None
+        latest = max(request.due_at - before for before in timer.reminders if request.due_at - before <= now)
+        days = round((request.due_at - latest).total_seconds() / 86400)
+        contract = request.contract
+        answerers = {"client": [contract.worker], "worker": [contract.client]}.get(
+            request.requested_as, [contract.client, contract.worker]
+        )
+        for user in answerers:
+            notify(
+                user=user,
+                kind="contract.termination_reminder",
+                title=f"「{contract.title}」途中終了リクエストの回答期限まであと{days}日です",
+                body=f"{clock_local(request.due_at)}までに合意または拒否してください。"
+                "期限を過ぎると合意したものとみなされ、リクエストの内容で契約が終了します。",
+                url=_url(contract),
+                dedupe_key=f"termination:{request.pk}:remind:{request.due_at.isoformat()}:{days}:{user.pk}",
+            )
+        request.remind_at = flows.next_reminder(request.due_at, timer, after=now)
+        request.save(update_fields=["remind_at"])
+    return f"termination_request {request_id}: reminder {days}d"
+
+
+timers.register(TerminationRequest, settle=termination_settle_due, remind=termination_remind)

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
 
 
 @lru_cache(maxsize=16)
@@ -16,8 +17,9 @@ def is_business_day(day: date) -> bool:
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
-    """The same local time `days` business days later (the start day itself never counts)."""
-    current = start
+    """The same Tokyo time `days` business days later (the start day itself never counts). Days are counted
+    on the Japanese calendar: 08:00 JST on a Friday is still Friday, though UTC says Thursday."""
+    current = timezone.localtime(start) if timezone.is_aware(start) else start
     remaining = days
     while remaining:
         current += timedelta(days=1)

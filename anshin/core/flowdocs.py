@@ -10,15 +10,22 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import translation
 
-from anshin.contracts.flow import CONTRACT_FLOW
+from anshin.contracts.flow import CONTRACT_FLOW, TERMINATION_FLOW
 from anshin.core.flows import Actor, Flow, T, Timer
+from anshin.deals.flow import DATE_CHANGE_FLOW
 from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
+from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
 
 # (flow, module holding its table). Add new deal types (orders, …) here.
 FLOWS: list[tuple[Flow, str]] = [
     (CONTRACT_FLOW, "anshin/contracts/flow.py"),
+    (TERMINATION_FLOW, "anshin/contracts/flow.py"),
+    (DATE_CHANGE_FLOW, "anshin/deals/flow.py"),
     (JOB_FLOW, "anshin/jobs/flow.py"),
     (APPLICATION_FLOW, "anshin/jobs/flow.py"),
+    (LISTING_FLOW, "anshin/orders/flow.py"),
+    (ORDER_FLOW, "anshin/orders/flow.py"),
+    (CANCEL_REQUEST_FLOW, "anshin/orders/flow.py"),
 ]
 
 ACTOR_LABELS = {

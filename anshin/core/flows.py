@@ -75,10 +75,14 @@ class T:
 
 @dataclass(frozen=True)
 class Timer:
-    """While a deal sits in `state`, SYSTEM fires `action` `after` its last entry; reminders go out before."""
+    """While a deal sits in `state`, SYSTEM fires `action` `after` its last entry; reminders go out before.
+
+    `after` is a duration, or the name of a field of the deal holding one: a clock that can pause. A test task
+    keeps its remaining time in a field while the clock is stopped, and re-entering the state arms the timer
+    with that remaining time instead of restarting the full duration."""
 
     state: str
-    after: timedelta
+    after: timedelta | str
     action: str
     reminders: tuple[timedelta, ...] = ()
 
@@ -161,7 +165,8 @@ def _arm(obj: FlowModel, timer: Timer | None) -> None:
     if timer is None:
         obj.due_at, obj.timer_action, obj.remind_at = None, "", None
         return
-    obj.due_at = obj.state_entered_at + timer.after
+    after = getattr(obj, timer.after) if isinstance(timer.after, str) else timer.after
+    obj.due_at = obj.state_entered_at + after
     obj.timer_action = timer.action
     obj.remind_at = next_reminder(obj.due_at, timer, after=obj.state_entered_at)
 

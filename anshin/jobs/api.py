@@ -1,18 +1,20 @@
-"""Jobs and applications API: search, post, edit, close/reopen; apply, list, shortlist, decline, withdraw."""
+"""Jobs and applications API: search, post, edit, close/reopen; apply, list, shortlist, decline, withdraw;
+test tasks (send, blocker question and answer, submit, evaluate) and scouts."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
+from django.urls import reverse
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictInt
 
 from anshin.accounts.api import UserBrief, UserOut
-from anshin.core.api_auth import ERRORS, ActionOut, ErrorOut, IdPath, LocalDateTime, actions_out
+from anshin.core.api_auth import ERRORS, MAX_ID, ActionOut, ErrorOut, IdPath, LocalDateTime, actions_out
 from anshin.core.errors import NotFound
 from anshin.core.flows import Actor
 from anshin.jobs import selectors, services
-from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
+from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW, SCOUT_FLOW, TEST_TASK_FLOW, TEST_TASK_FORM_ACTIONS
 from anshin.jobs.models import Category, DeclineReason, Job
 
 router = Router(tags=["jobs"])
@@ -225,3 +227,193 @@ def application_action(request, payload: ReasonIn | None = None, application_id:
     services.application_transition(application_id=application_id, user=request.auth, action=action,
                                     reason=payload.reason if payload else "")
     return selectors.application_get(application_id=application_id, user=request.auth)
+
+
+# --- test tasks -----------------------------------------------------------------------------------------------
+
+class TestTaskIn(Schema):
+    instructions: str = Field(..., max_length=5_000)
+    duration_minutes: StrictInt = Field(..., description="制限時間（分）。60分以上、rules.TEST_TASK_MAX_DURATION以内")
+    links: list[str] = Field(default_factory=list, max_length=20, description="資料のURL")
+
+
+class BlockerIn(Schema):
+    question: str = Field(..., max_length=2_000)
+
+
+class AnswerIn(Schema):
+    answer: str = Field(..., max_length=5_000)
+
+
+class SubmissionIn(Schema):
+    body: str = Field(..., max_length=10_000)
+    links: list[str] = Field(default_factory=list, max_length=20)
+
+
+class EvaluationIn(Schema):
+    result: Literal["pass", "fail"]
+    comment: str = Field("", max_length=2_000)
+
+
+class AttachmentOut(Schema):
+    name: str
+    size: int
+    url: str
+
+    @staticmethod
+    def resolve_url(obj):
+        return reverse("messaging:attachment", args=[obj.token])
+
+
+class TestTaskOut(Schema):
+    application_id: int
+    state: str
+    state_label: str
+    instructions: str
+    material_links: list[str] = Field(..., alias="material_link_list")
+    materials: list[AttachmentOut]
+    duration_minutes: int
+    due_at: LocalDateTime | None
+    paused: bool = Field(..., alias="is_paused")
+    paused_at: LocalDateTime | None
+    remaining_seconds: int | None
+    clock_label: str
+    blocker_question: str
+    blocker_answer: str
+    submission_body: str
+    submission_links: list[str] = Field(..., alias="submission_link_list")
+    submitted_at: LocalDateTime | None
+    evaluation_comment: str
+    created_at: LocalDateTime
+    allowed_actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_materials(obj):
+        return list(obj.material_message.attachments.all()) if obj.material_message_id else []
+
+    @staticmethod
+    def resolve_duration_minutes(obj):
+        return int(obj.duration.total_seconds() // 60)
+
+    @staticmethod
+    def resolve_remaining_seconds(obj):
+        left = obj.time_left()
+        return None if left is None else int(left.total_seconds())
+
+    @staticmethod
+    def resolve_allowed_actions(obj, context):
+        app = obj.application
+        roles = _role(context["request"].auth, app.job.client_id, app.worker_id)
+        return actions_out(TEST_TASK_FLOW.allowed(obj.state, roles), form_actions=TEST_TASK_FORM_ACTIONS)
+
+
+def _test_task(request, application_id: int):
+    return selectors.test_task_get(application_id=application_id, user=request.auth)
+
+
+@router.get("/applications/{application_id}/test-task", response={200: TestTaskOut, **ERRORS},
+            summary="テスト課題（当事者のみ）")
+def get_test_task(request, application_id: int = IdPath()):
+    return _test_task(request, application_id)
+
+
+@router.post("/applications/{application_id}/test-task", response={201: TestTaskOut, **ERRORS},
+             summary="テスト課題を送る（発注者のみ）")
+def send_test_task(request, payload: TestTaskIn, application_id: int = IdPath()):
+    services.test_task_send(application_id=application_id, user=request.auth, instructions=payload.instructions,
+                            duration=timedelta(minutes=payload.duration_minutes), links="\n".join(payload.links))
+    return Status(201, _test_task(request, application_id))
+
+
+@router.post("/applications/{application_id}/test-task/blocker", response={200: TestTaskOut, **ERRORS},
+             summary="質問して時計を止める（応募者）")
+def report_blocker(request, payload: BlockerIn, application_id: int = IdPath()):
+    services.test_task_report_blocker(application_id=application_id, user=request.auth, question=payload.question)
+    return _test_task(request, application_id)
+
+
+@router.post("/applications/{application_id}/test-task/answer", response={200: TestTaskOut, **ERRORS},
+             summary="質問に回答して時計を再開する（発注者）")
+def answer_blocker(request, payload: AnswerIn, application_id: int = IdPath()):
+    services.test_task_answer_blocker(application_id=application_id, user=request.auth, answer=payload.answer)
+    return _test_task(request, application_id)
+
+
+@router.post("/applications/{application_id}/test-task/submission", response={200: TestTaskOut, **ERRORS},
+             summary="テスト課題を提出する（応募者）")
+def submit_test_task(request, payload: SubmissionIn, application_id: int = IdPath()):
+    services.test_task_submit(application_id=application_id, user=request.auth, body=payload.body,
+                              links="\n".join(payload.links))
+    return _test_task(request, application_id)
+
+
+@router.post("/applications/{application_id}/test-task/evaluation", response={200: TestTaskOut, **ERRORS},
+             summary="テスト課題を評価する（発注者: pass / fail）")
+def evaluate_test_task(request, payload: EvaluationIn, application_id: int = IdPath()):
+    services.test_task_evaluate(application_id=application_id, user=request.auth, result=payload.result,
+                                comment=payload.comment)
+    return _test_task(request, application_id)
+
+
+# --- scouts ---------------------------------------------------------------------------------------------------
+
+class ScoutIn(Schema):
+    job_id: int = Field(..., ge=1, le=MAX_ID)
+    worker_id: int = Field(..., ge=1, le=MAX_ID)
+    message: str = Field(..., max_length=2_000)
+
+
+class ScoutOut(Schema):
+    id: int
+    job: JobRef
+    client: UserBrief
+    worker: UserBrief
+    message: str
+    state: str
+    state_label: str
+    thread_id: int | None
+    application_id: int | None
+    created_at: LocalDateTime
+    allowed_actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_client(obj):
+        return obj.job.client
+
+    @staticmethod
+    def resolve_allowed_actions(obj, context):
+        user = context["request"].auth
+        roles = [Actor.WORKER] if user.pk == obj.worker_id else _role(user, obj.job.client_id)
+        # `apply` is done by applying to the job (POST /api/jobs/{id}/applications), not here
+        return actions_out([t for t in SCOUT_FLOW.allowed(obj.state, roles) if t.action != "apply"])
+
+
+class ScoutFilter(Schema):
+    box: Literal["received", "sent"] = Field("received", description="received: 届いたスカウト、sent: 送ったスカウト")
+
+
+@router.get("/scouts", response=list[ScoutOut], summary="スカウト一覧（届いた・送った）")
+@paginate(Pagination)
+def list_scouts(request, filters: Query[ScoutFilter]):
+    if filters.box == "sent":
+        return selectors.scouts_sent(user=request.auth)
+    return selectors.scouts_for(user=request.auth)
+
+
+@router.post("/scouts", response={201: ScoutOut, **ERRORS}, summary="ワーカーを募集中の仕事にスカウトする")
+def send_scout(request, payload: ScoutIn):
+    scout = services.scout_send(user=request.auth, job_id=payload.job_id, worker_id=payload.worker_id,
+                                message=payload.message)
+    return Status(201, selectors.scout_get(scout_id=scout.pk, user=request.auth))
+
+
+@router.get("/scouts/{scout_id}", response={200: ScoutOut, **ERRORS}, summary="スカウトの詳細（当事者のみ）")
+def get_scout(request, scout_id: int = IdPath()):
+    return selectors.scout_get(scout_id=scout_id, user=request.auth)
+
+
+@router.post("/scouts/{scout_id}/decline", response={200: ScoutOut, **ERRORS}, summary="スカウトを辞退する（ワーカー）")
+def decline_scout(request, scout_id: int = IdPath()):
+    selectors.scout_get(scout_id=scout_id, user=request.auth)  # 404 for non-parties before anything else
+    services.scout_decline(scout_id=scout_id, user=request.auth)
+    return selectors.scout_get(scout_id=scout_id, user=request.auth)

@@ -1,10 +1,12 @@
 """Job and application flows (PRODUCT.md §1)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from anshin.core.flows import Actor, Flow, T
+from anshin import rules
+from anshin.core.flows import Actor, Flow, T, Timer
 
-C, W, O = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR
+C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM
 
 JOB_FLOW = Flow(
     name="job",
@@ -32,4 +34,48 @@ APPLICATION_FLOW = Flow(
         T("withdraw", ("applied", "shortlisted"), "withdrawn", (W, O), _("応募を辞退する"), "danger"),
     ],
     terminal=frozenset({"offered", "declined", "withdrawn"}),  # after an offer, the contract carries the story
+)
+
+# §1 test tasks. The clock pauses: while the worker's blocker question waits for the client's answer the test
+# sits in `blocked`, which has no timer; `remaining` keeps the time that was left, and the answer re-enters
+# `sent` armed with exactly that remaining time (Timer.after names the field), never the full duration again.
+
+TEST_TASK_FLOW = Flow(
+    name="test_task",
+    states={
+        "sent": _("作業中"),
+        "blocked": _("確認待ち（時計停止中）"),
+        "submitted": _("提出済み（評価待ち）"),
+        "passed": _("合格"),
+        "failed": _("不合格"),
+        "expired": _("期限切れ"),
+    },
+    transitions=[
+        T("report_blocker", ("sent",), "blocked", (W, O), _("質問して時計を止める"), "secondary"),
+        T("answer_blocker", ("blocked",), "sent", (C, O), _("回答して再開する")),
+        T("submit", ("sent", "blocked"), "submitted", (W, O), _("提出する")),
+        T("pass", ("submitted",), "passed", (C, O), _("合格にする")),
+        T("fail", ("submitted",), "failed", (C, O), _("不合格にする"), "danger"),
+        T("expire", ("sent",), "expired", (S,)),
+    ],
+    timers=[Timer("sent", "remaining", "expire", reminders=rules.TEST_TASK_REMINDERS)],
+    terminal=frozenset({"passed", "failed", "expired"}),
+)
+
+# Each test-task action needs input (a question, an answer, the work, a verdict): forms in the UI, bodies in the API.
+TEST_TASK_FORM_ACTIONS = {"report_blocker", "answer_blocker", "submit", "pass", "fail"}
+
+# §1 scouting: the client invites a worker to an open job; applying (or declining) answers it.
+SCOUT_FLOW = Flow(
+    name="scout",
+    states={
+        "sent": _("返信待ち"),
+        "applied": pgettext_lazy("scout state", "応募済み"),
+        "declined": pgettext_lazy("scout state", "辞退"),
+    },
+    transitions=[
+        T("apply", ("sent",), "applied", (W, O), _("応募する")),
+        T("decline", ("sent",), "declined", (W, O), _("スカウトを辞退する"), "danger"),
+    ],
+    terminal=frozenset({"applied", "declined"}),
 )

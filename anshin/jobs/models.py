@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from anshin.core import clock
 from anshin.core.flows import FlowModel
-from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
+from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW, SCOUT_FLOW, TEST_TASK_FLOW
 
 
 class Category(models.TextChoices):
@@ -86,6 +89,126 @@ class Application(FlowModel):
 
     def __str__(self):
         return f"{self.worker} → {self.job}"
+
+    @property
+    def client(self):
+        return self.job.client
+
+
+def duration_label(delta: timedelta) -> str:
+    """1日3時間, 5時間20分, 45分 — what a person reads on a running clock (rounded down to the minute)."""
+    minutes = max(int(delta.total_seconds()) // 60, 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}日{hours}時間" if hours else f"{days}日"
+    if hours:
+        return f"{hours}時間{minutes}分" if minutes else f"{hours}時間"
+    return f"{minutes}分"
+
+
+class TestTask(FlowModel):
+    """A test task on an application (one per application). The clock pauses while the worker's blocker
+    question waits for the client: `remaining` holds the time left when the clock last (re)started or stopped;
+    while `sent`, `due_at` = the moment it (re)started + `remaining` (the flow's Timer reads the field)."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    flow = TEST_TASK_FLOW
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="test_task")
+    instructions = models.TextField("課題の内容", max_length=5_000)
+    material_links = models.TextField("資料のURL", blank=True)
+    material_message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")  # the message carrying the material files
+    duration = models.DurationField("制限時間")
+    remaining = models.DurationField()
+    paused_at = models.DateTimeField(null=True, blank=True)
+    blocker_question = models.TextField(blank=True)
+    blocker_answer = models.TextField(blank=True)
+    submission_body = models.TextField(blank=True)
+    submission_links = models.TextField(blank=True)
+    submission_message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+")  # the message carrying the submitted files
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    evaluation_comment = models.TextField(blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(remaining__gte=timedelta(0)), name="test_task_remaining_ge_0"),
+        ]
+
+    @classmethod
+    def party_q(cls, user):
+        return models.Q(application__worker=user) | models.Q(application__job__client=user)
+
+    def __str__(self):
+        return f"テスト課題: {self.application}"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == "blocked"
+
+    def time_left(self) -> timedelta | None:
+        """Time left on the clock now: running while `sent`, frozen while `blocked`, None once finished."""
+        if self.state == "sent":
+            return max(self.due_at - clock.now(), timedelta(0))
+        if self.state == "blocked":
+            return self.remaining
+        return None
+
+    @property
+    def clock_label(self) -> str:
+        """「残り 1日3時間」 or 「時計停止中（残り 2日4時間）」 — both sides read the same words."""
+        left = self.time_left()
+        if left is None:
+            return ""
+        if self.state == "blocked":
+            return f"時計停止中（残り {duration_label(left)}）"
+        return f"残り {duration_label(left)}"
+
+    @property
+    def duration_label(self) -> str:
+        return duration_label(self.duration)
+
+    def link_list(self, field: str = "material_links") -> list[str]:
+        return [line for line in getattr(self, field).splitlines() if line.strip()]
+
+    @property
+    def material_link_list(self) -> list[str]:
+        return self.link_list("material_links")
+
+    @property
+    def submission_link_list(self) -> list[str]:
+        return self.link_list("submission_links")
+
+
+class Scout(FlowModel):
+    """スカウト: a client invites a worker to one of their open jobs. One per job and worker."""
+
+    flow = SCOUT_FLOW
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="scouts")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scouts")
+    message = models.TextField("スカウトメッセージ", max_length=2_000)
+    thread = models.OneToOneField("messaging.Thread", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="scout")
+    application = models.OneToOneField(Application, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="scout")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "worker"], name="one_scout_per_job_and_worker")]
+        indexes = [models.Index(fields=["worker", "-created_at"])]
+
+    @classmethod
+    def party_q(cls, user):
+        return models.Q(worker=user) | models.Q(job__client=user)
+
+    def __str__(self):
+        return f"スカウト: {self.job} → {self.worker}"
 
     @property
     def client(self):

@@ -1,16 +1,22 @@
-"""Jobs and applications: post, edit, close; apply once, withdraw, shortlist, decline."""
+"""Jobs and applications: post, edit, close; apply once, withdraw, shortlist, decline; test tasks with a clock
+that pauses on a blocker question; scouting."""
 
-from datetime import date
+from contextlib import contextmanager
+from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from anshin import rules
-from anshin.core import audit, clock, flows
+from anshin.core import audit, clock, flows, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.core.money import yen
-from anshin.jobs.models import Application, Category, DeclineReason, Job
-from anshin.messaging.services import message_post_system, message_send, thread_create
+from anshin.jobs.flow import TEST_TASK_FLOW
+from anshin.jobs.models import Application, Category, DeclineReason, Job, Scout, TestTask, duration_label
+from anshin.messaging.models import Thread
+from anshin.messaging.services import attachments_validate, message_post_system, message_send, thread_create
 from anshin.notifications.services import notify
 
 JOB_FIELDS = ("title", "description", "category", "skills", "budget_min", "budget_max", "application_deadline",
@@ -121,6 +127,7 @@ def application_create(*, job_id: int, user, message: str, amount: int, estimate
                                application=application)
         message_send(thread=thread, sender=user,
                      body=f"{message}\n\n提案金額: {yen(amount)}／完了予定日: {estimated_date:%Y/%m/%d}")
+        _scout_answered_by(application)
     return application
 
 
@@ -160,3 +167,371 @@ def application_transition(*, application_id: int, user, action: str, reason: st
         elif action == "withdraw":
             message_post_system(thread=application.thread, body=f"{application.worker.name}さんが応募を辞退しました。")
     return application
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y/%m/%d %H:%M")
+
+
+def _clean_links(links: str, label: str) -> str:
+    link_list = [line.strip() for line in (links or "").splitlines() if line.strip()]
+    if len(link_list) > 20:
+        raise DomainError("too_many_links", f"{label}は20件までです。")
+    if any(not link.startswith(("https://", "http://")) or len(link) > 2_000 or " " in link for link in link_list):
+        raise DomainError("invalid_link",
+                          f"{label}は http:// または https:// で始まる形式で、1行に1つ入力してください。")
+    return "\n".join(link_list)
+
+
+def _clean_text(text: str, label: str, limit: int, *, required: bool = True) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise DomainError("empty", f"{label}を入力してください。")
+    if len(text) > limit:
+        raise DomainError("too_long", f"{label}は{limit:,}文字以内で入力してください。")
+    return text
+
+
+# --- test tasks -----------------------------------------------------------------------------------------------
+#
+# The clock: `sent` is armed by the flow's Timer from the `remaining` field (see jobs/flow.py), so
+#   send:    remaining = duration               → due_at = sent_at + duration
+#   block:   remaining = due_at − now, paused    → `blocked` has no timer: due_at cleared, nothing can expire
+#   answer:  re-enter `sent`                     → due_at = answered_at + remaining (the same time left)
+# Every action first settles a due timer in its own transaction (a deadline that has passed wins over a late
+# click), then locks the test task and acts, like the contract services.
+
+TEST_TASK_TEXT = {
+    "send": "{c}さんからテスト課題が届きました（制限時間 {duration}、期限 {deadline}）。資料が見つからないなど"
+            "作業を進められないときは「質問して時計を止める」から質問してください。回答があるまで時計は止まります。",
+    "report_blocker": "{w}さんが質問しました。回答があるまでテストの時計を止めています（{clock}）。",
+    "answer_blocker": "{c}さんが回答しました。テストの時計を再開しました（残り {left}、新しい期限 {deadline}）。",
+    "submit": "{w}さんがテスト課題を提出しました（期限まで残り {left}）。評価をお待ちください。",
+    "pass": "テスト課題は合格です。{comment}",
+    "fail": "テスト課題は不合格でした。{comment}",
+    "expire": "期限（{deadline}）を過ぎたため、テスト課題は提出されずに終了しました。",
+}
+TEST_TASK_NOTIFY = {  # who hears of it (besides the thread): the other side
+    "send": "worker", "report_blocker": "client", "answer_blocker": "worker", "submit": "client",
+    "pass": "worker", "fail": "worker", "expire": "both",
+}
+
+
+def _test_task_url(task: TestTask) -> str:
+    return f"/applications/{task.application_id}/#test-task"
+
+
+def _test_task_tell(task: TestTask, action: str, **extra) -> None:
+    """System message in the application thread, and a notification to the side that did not act."""
+    app = task.application
+    left = task.time_left()
+    text = TEST_TASK_TEXT[action].format(
+        c=app.job.client.name, w=app.worker.name, duration=duration_label(task.duration),
+        deadline=local(task.due_at) if task.due_at else "", left=duration_label(left or task.remaining),
+        clock=task.clock_label, **extra,
+    ).strip()
+    thread = getattr(app, "thread", None)
+    if thread is not None:
+        message_post_system(thread=thread, body=text)
+    who = TEST_TASK_NOTIFY[action]
+    users = [app.job.client, app.worker] if who == "both" else [app.worker if who == "worker" else app.job.client]
+    state = TEST_TASK_FLOW.states.site(task.state)
+    for user in users:
+        notify(user=user, kind=f"test_task.{action}", title=f"「{app.job.title}」のテスト課題: {state}", body=text,
+               url=_test_task_url(task),
+               dedupe_key=f"test_task:{task.pk}:{action}:{task.state_entered_at.isoformat()}:{user.pk}")
+
+
+def _test_task_query():
+    return TestTask.objects.select_related("application", "application__job", "application__job__client",
+                                           "application__worker", "application__thread")
+
+
+def _test_task_lock(application_id: int) -> TestTask:
+    task = _test_task_query().select_for_update(of=("self",)).filter(application_id=application_id).first()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+def _test_task_role(task: TestTask, user) -> Actor:
+    if user.pk == task.application.worker_id:
+        return Actor.WORKER
+    if user.pk == task.application.job.client_id:
+        return Actor.CLIENT
+    if user.is_operator:
+        return Actor.OPERATOR
+    raise NotFound()
+
+
+@contextmanager
+def _test_task_acting(application_id: int, user):
+    """A party action on a locked test task whose due timer is already settled (committed on its own)."""
+    pk = TestTask.objects.filter(application_id=application_id).values_list("pk", flat=True).first()
+    if pk is not None:
+        test_task_settle_due(pk)
+    with transaction.atomic():
+        task = _test_task_lock(application_id)
+        role = _test_task_role(task, user)  # non-parties get 404 before learning anything else
+        if task.due_at and task.due_at <= clock.now():
+            raise DomainError("deadline_passed", "期限を過ぎたため、この操作はできません。画面を更新してください。")
+        yield task, role
+
+
+def _check_duration(duration) -> timedelta:
+    if not isinstance(duration, timedelta):
+        raise DomainError("invalid_duration", "制限時間を指定してください。")
+    if duration < rules.TEST_TASK_MIN_DURATION or duration > rules.TEST_TASK_MAX_DURATION:
+        raise DomainError(
+            "invalid_duration",
+            f"制限時間は{duration_label(rules.TEST_TASK_MIN_DURATION)}以上{duration_label(rules.TEST_TASK_MAX_DURATION)}"
+            "以内で指定してください。",
+        )
+    if duration % timedelta(minutes=1):
+        raise DomainError("invalid_duration", "制限時間は分単位で指定してください。")
+    return duration
+
+
+def test_task_send(*, application_id: int, user, instructions: str, duration: timedelta, links: str = "",
+                   files=()) -> TestTask:
+    """The job's client sends a test task (instructions, material links and files, the time allowed) to an
+    applied or shortlisted application. The materials go into the application thread as the client's message."""
+    instructions = _clean_text(instructions, "課題の内容", 5_000)
+    _check_duration(duration)
+    links = _clean_links(links, "資料のURL")
+    attachments_validate(files)
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("job", "job__client", "worker", "thread").filter(pk=application_id).first()
+        )
+        if application is None:
+            raise NotFound()
+        if user.pk == application.worker_id:
+            raise DomainError("not_allowed", "テスト課題を送れるのはこの仕事の発注者だけです。", status=403)
+        if user.pk != application.job.client_id:
+            raise NotFound()
+        if application.state not in ("applied", "shortlisted"):
+            raise DomainError("not_allowed",
+                              f"現在の応募の状態（{application.state_label}）ではテスト課題を送れません。")
+        if TestTask.objects.filter(application=application).exists():
+            raise DomainError("duplicate", "この応募にはすでにテスト課題を送っています。", status=409)
+        now = clock.now()
+        body = f"【テスト課題】\n{instructions}"
+        if links:
+            body += f"\n\n資料:\n{links}"
+        body += f"\n\n制限時間: {duration_label(duration)}（期限: {local(now + duration)}）"
+        material = message_send(thread=application.thread, sender=user, body=body, files=files)
+        task = TestTask(application=application, instructions=instructions, material_links=links,
+                        material_message=material, duration=duration, remaining=duration, created_at=now)
+        task.init_state("sent", at=now)  # the Timer reads `remaining`: due_at = now + duration
+        try:
+            with transaction.atomic():
+                task.save()
+        except IntegrityError:
+            raise DomainError("duplicate", "この応募にはすでにテスト課題を送っています。", status=409) from None
+        audit.record(subject=task, action="send", actor=user, actor_role=Actor.CLIENT, to_state="sent",
+                     payload={"duration_seconds": int(duration.total_seconds())})
+        task.application = application
+        _test_task_tell(task, "send")
+    return task
+
+
+def test_task_report_blocker(*, application_id: int, user, question: str) -> TestTask:
+    """The worker cannot go on (「資料が見つかりません」): the question goes to the client and the clock stops with
+    the time that is left."""
+    question = _clean_text(question, "質問", 2_000)
+    with _test_task_acting(application_id, user) as (task, role):
+        TEST_TASK_FLOW.find("report_blocker", task.state, role, task)  # refuse before touching anything
+        now = clock.now()
+        task.remaining = task.due_at - now
+        task.paused_at = now
+        task.blocker_question, task.blocker_answer = question, ""
+        task.save(update_fields=["remaining", "paused_at", "blocker_question", "blocker_answer"])
+        flows.apply(task, "report_blocker", actor=role, user=user,
+                    payload={"question": question, "remaining_seconds": int(task.remaining.total_seconds())})
+        message_send(thread=task.application.thread, sender=user, body=f"【テスト課題についての質問】\n{question}")
+        _test_task_tell(task, "report_blocker")
+    return task
+
+
+def test_task_answer_blocker(*, application_id: int, user, answer: str) -> TestTask:
+    """The client answers: the clock restarts with exactly the time that was left when it stopped."""
+    answer = _clean_text(answer, "回答", 5_000)
+    with _test_task_acting(application_id, user) as (task, role):
+        TEST_TASK_FLOW.find("answer_blocker", task.state, role, task)
+        paused = clock.now() - task.paused_at
+        task.blocker_answer, task.paused_at = answer, None
+        task.save(update_fields=["blocker_answer", "paused_at"])
+        flows.apply(task, "answer_blocker", actor=role, user=user,
+                    payload={"answer": answer, "paused_seconds": int(paused.total_seconds())})
+        message_send(thread=task.application.thread, sender=user, body=f"【質問への回答】\n{answer}")
+        _test_task_tell(task, "answer_blocker")
+    return task
+
+
+def test_task_submit(*, application_id: int, user, body: str, links: str = "", files=()) -> TestTask:
+    body = _clean_text(body, "提出メッセージ", rules.MESSAGE_MAX_LENGTH)
+    links = _clean_links(links, "提出物のURL")
+    attachments_validate(files)
+    with _test_task_acting(application_id, user) as (task, role):
+        TEST_TASK_FLOW.find("submit", task.state, role, task)
+        now = clock.now()
+        if task.state == "sent":
+            task.remaining = task.due_at - now  # the time that was left, shown with the submission
+        task.paused_at = None
+        text = f"【テスト課題の提出】\n{body}" + (f"\n\n提出物:\n{links}" if links else "")
+        task.submission_message = message_send(thread=task.application.thread, sender=user, body=text, files=files)
+        task.submission_body, task.submission_links, task.submitted_at = body, links, now
+        task.save(update_fields=["remaining", "paused_at", "submission_message", "submission_body",
+                                 "submission_links", "submitted_at"])
+        flows.apply(task, "submit", actor=role, user=user)
+        _test_task_tell(task, "submit")
+    return task
+
+
+def test_task_evaluate(*, application_id: int, user, result: str, comment: str = "") -> TestTask:
+    """合格 / 不合格 with an optional comment. The application itself moves on through its own buttons."""
+    if result not in ("pass", "fail"):
+        raise DomainError("invalid", "評価（合格・不合格）を選択してください。")
+    comment = _clean_text(comment, "コメント", 2_000, required=False)
+    with _test_task_acting(application_id, user) as (task, role):
+        TEST_TASK_FLOW.find(result, task.state, role, task)
+        task.evaluation_comment, task.evaluated_at = comment, clock.now()
+        task.save(update_fields=["evaluation_comment", "evaluated_at"])
+        flows.apply(task, result, actor=role, user=user, payload={"comment": comment})
+        _test_task_tell(task, result, comment=f"コメント: {comment}" if comment else "")
+    return task
+
+
+def test_task_settle_due(test_task_id: int) -> str | None:
+    """`tick` and readers: the test expires when its (possibly resumed) due time has come."""
+    with transaction.atomic():
+        task = (
+            timers.lock_for_update(_test_task_query())
+            .filter(pk=test_task_id, due_at__lte=clock.now())
+            .first()
+        )
+        if task is None:
+            return None  # submitted, blocked, settled by someone else, or not due any more
+        action = task.timer_action
+        deadline = task.due_at
+        task.remaining = timedelta(0)
+        task.save(update_fields=["remaining"])
+        flows.apply(task, action, actor=Actor.SYSTEM)
+        task.due_at = deadline  # for the message only (the engine cleared it)
+        _test_task_tell(task, action)
+    return f"test_task {test_task_id}: {action}"
+
+
+def test_task_remind(test_task_id: int) -> str | None:
+    """Before the test expires, tell the worker how long is left."""
+    with transaction.atomic():
+        task = (
+            timers.lock_for_update(_test_task_query())
+            .filter(pk=test_task_id, remind_at__lte=clock.now())
+            .first()
+        )
+        if task is None:
+            return None
+        timer = TEST_TASK_FLOW.timer_for(task.state)
+        now = clock.now()
+        if timer is None or task.due_at is None or task.due_at <= now:
+            task.remind_at = None
+            task.save(update_fields=["remind_at"])
+            return None
+        left = duration_label(task.due_at - now)
+        app = task.application
+        notify(
+            user=app.worker, kind="test_task.reminder",
+            title=f"「{app.job.title}」のテスト課題の期限まで残り{left}です",
+            body=f"{local(task.due_at)}までに提出してください。作業を進められないときは質問すると時計が止まります。",
+            url=_test_task_url(task),
+            dedupe_key=f"test_task:{task.pk}:remind:{task.due_at.isoformat()}:{task.remind_at.isoformat()}",
+        )
+        task.remind_at = flows.next_reminder(task.due_at, timer, after=now)
+        task.save(update_fields=["remind_at"])
+    return f"test_task {test_task_id}: reminder"
+
+
+timers.register(TestTask, settle=test_task_settle_due, remind=test_task_remind)
+
+
+# --- scouting -------------------------------------------------------------------------------------------------
+
+
+def scout_send(*, user, job_id: int, worker_id: int, message: str) -> Scout:
+    """The client invites a worker to one of their open jobs: a scout thread, a message, a notification."""
+    message = _clean_text(message, "スカウトメッセージ", 2_000)
+    with transaction.atomic():
+        job = Job.objects.select_for_update().select_related("client").filter(pk=job_id).first()
+        if job is None or job.client_id != user.pk:
+            raise NotFound()
+        person = get_user_model().objects.filter(pk=worker_id, is_active=True).first()
+        if person is None:
+            raise NotFound()
+        if person.pk == user.pk:
+            raise DomainError("own_job", "自分自身をスカウトすることはできません。")
+        if job.state != "open" or job.application_deadline < clock.today():
+            raise DomainError("closed", "募集中の仕事にだけスカウトを送れます。")
+        if Application.objects.filter(job=job, worker=person).exists():
+            raise DomainError("already_applied", f"{person.name}さんはすでにこの仕事に応募しています。", status=409)
+        scout = Scout(job=job, worker=person, message=message, created_at=clock.now())
+        scout.init_state("sent")
+        try:
+            with transaction.atomic():
+                scout.save()
+        except IntegrityError:
+            raise DomainError("duplicate", f"{person.name}さんにはすでにこの仕事のスカウトを送っています。",
+                              status=409) from None
+        thread = thread_create(kind=Thread.Kind.SCOUT, subject=f"スカウト: {job.title}", members=[user, person])
+        thread.job = job
+        thread.save(update_fields=["job"])
+        scout.thread = thread
+        scout.save(update_fields=["thread"])
+        audit.record(subject=scout, action="scout", actor=user, actor_role=Actor.CLIENT, to_state="sent",
+                     payload={"job": job.pk, "worker": person.pk})
+        message_send(thread=thread, sender=user, body=f"【スカウト】「{job.title}」\n{message}")
+        notify(user=person, kind="scout.received", title=f"{user.name}さんからスカウトが届きました",
+               body=f"「{job.title}」への応募のお誘いです。", url=f"/jobs/{job.pk}/",
+               dedupe_key=f"scout:{scout.pk}:received")
+    return scout
+
+
+def _scout_answered_by(application: Application) -> None:
+    """Inside `application_create`: applying to a job you were scouted for answers the scout."""
+    scout = (Scout.objects.select_for_update(of=("self",)).select_related("thread", "job", "job__client")
+             .filter(job_id=application.job_id, worker_id=application.worker_id, state="sent").first())
+    if scout is None:
+        return
+    scout.application = application
+    scout.save(update_fields=["application"])
+    flows.apply(scout, "apply", actor=Actor.WORKER, user=application.worker, payload={"application": application.pk})
+    if scout.thread:
+        message_post_system(thread=scout.thread, body=f"{application.worker.name}さんがスカウトを受けて応募しました。")
+    notify(user=scout.job.client, kind="scout.applied",
+           title=f"スカウトした{application.worker.name}さんが応募しました",
+           body=f"「{scout.job.title}」", url=f"/applications/{application.pk}/",
+           dedupe_key=f"scout:{scout.pk}:applied")
+
+
+def scout_decline(*, scout_id: int, user) -> Scout:
+    with transaction.atomic():
+        scout = (Scout.objects.select_for_update(of=("self",)).select_related("job", "job__client", "worker", "thread")
+                 .filter(pk=scout_id).first())
+        if scout is None:
+            raise NotFound()
+        if user.pk == scout.worker_id:
+            role = Actor.WORKER
+        elif user.pk == scout.job.client_id:
+            role = Actor.CLIENT
+        elif user.is_operator:
+            role = Actor.OPERATOR
+        else:
+            raise NotFound()
+        flows.apply(scout, "decline", actor=role, user=user)
+        if scout.thread:
+            message_post_system(thread=scout.thread, body=f"{scout.worker.name}さんがスカウトを辞退しました。")
+        notify(user=scout.job.client, kind="scout.declined", title=f"{scout.worker.name}さんがスカウトを辞退しました",
+               body=f"「{scout.job.title}」", url=f"/jobs/{scout.job_id}/", dedupe_key=f"scout:{scout.pk}:declined")
+    return scout

@@ -17,6 +17,13 @@ urlpatterns = [
     path("jobs/<int:job_id>/state/<slug:action>/", views.job_transition, name="transition"),
     path("applications/", views.my_applications, name="my_applications"),
     path("applications/<int:application_id>/", views.application_detail, name="application"),
+    path("applications/<int:application_id>/test-task/", views.test_task_send, name="test_task_send"),
+    path("applications/<int:application_id>/test-task/<slug:word>/", views.test_task_action,
+         name="test_task_action"),
+    path("scouts/", views.scout_list, name="scouts"),
+    path("scouts/sent/", views.scout_sent_list, name="scouts_sent"),
+    path("scouts/new/", views.scout_send, name="scout_send"),
+    path("scouts/<int:scout_id>/decline/", views.scout_decline, name="scout_decline"),
     re_path(
         rf"^applications/(?P<application_id>[0-9]+)/(?P<action>{ACTIONS})/$",
         views.application_action,

@@ -16,8 +16,17 @@ from anshin.core import clock
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.jobs import selectors, services
-from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
-from anshin.jobs.forms import ApplyForm, DeclineForm, JobForm, JobSearchForm
+from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW, SCOUT_FLOW, TEST_TASK_FLOW
+from anshin.jobs.forms import (
+    TEST_TASK_FORMS,
+    ApplyForm,
+    DeclineForm,
+    JobForm,
+    JobSearchForm,
+    ScoutForm,
+    TestTaskForm,
+    form_errors,
+)
 from anshin.jobs.models import Application, DeclineReason, Job
 
 PAGE_SIZE = 20
@@ -77,6 +86,7 @@ def _detail_context(request, job: Job, apply_form=None) -> dict:
         "can_apply": False,
         "transitions": [],
         "applicant_count": job.applications.count(),
+        "scout": None,
     }
     if not user.is_authenticated:
         return context
@@ -85,6 +95,7 @@ def _detail_context(request, job: Job, apply_form=None) -> dict:
         context["transitions"] = JOB_FLOW.allowed(job.state, [Actor.CLIENT])
         return context
     context["application"] = Application.objects.select_related("thread").filter(job=job, worker=user).first()
+    context["scout"] = selectors.scout_pending(job=job, user=user)
     context["can_apply"] = (
         context["application"] is None and job.state == "open" and job.application_deadline >= clock.today()
     )
@@ -186,6 +197,7 @@ def job_applicants(request, job_id: int):
             "page": page,
             "decline_reasons": DeclineReason.choices,
             "counts": [(label, counts.get(state, 0)) for state, label in APPLICATION_FLOW.states.items()],
+            "test_states": OFFERABLE,
         },
     )
 
@@ -242,8 +254,173 @@ def application_detail(request, application_id: int):
             "contract": _contract_of(application),
             "decline_form": DeclineForm(),
             "decline_reasons": DeclineReason.choices,
+            **_test_task_context(application, request.user),
         },
     )
+
+
+# --- test tasks -----------------------------------------------------------------------------------------
+
+TEST_TASK_ACTIONS = {  # URL word -> flow actions it may take
+    "blocker": ("report_blocker",),
+    "answer": ("answer_blocker",),
+    "submit": ("submit",),
+    "evaluate": ("pass", "fail"),
+}
+TEST_TASK_DONE = {
+    "send": "テスト課題を送りました。",
+    "blocker": "質問を送りました。回答があるまでテストの時計は止まっています。",
+    "answer": "回答を送りました。テストの時計が再開しました。",
+    "submit": "テスト課題を提出しました。",
+    "evaluate": "評価を送りました。",
+}
+
+
+def _test_task_context(application: Application, user, *, bound: dict | None = None, error: str = "") -> dict:
+    """The test task panel: its clock, and the forms this user may fill now (from the flow table)."""
+    bound = bound or {}
+    task = selectors.test_task_of(application)
+    is_client = application.job.client_id == user.pk
+    context = {"test_task": task, "test_task_error": error, "test_task_forms": [], "test_send_form": None}
+    if task is None:
+        if is_client and application.state in OFFERABLE:
+            context["test_send_form"] = bound.get("send") or TestTaskForm()
+        return context
+    role = Actor.CLIENT if is_client else Actor.WORKER if application.worker_id == user.pk else None
+    allowed = {t.action for t in TEST_TASK_FLOW.allowed(task.state, [role])} if role else set()
+    for word, flow_actions in TEST_TASK_ACTIONS.items():
+        if allowed & set(flow_actions):
+            context["test_task_forms"].append((word, bound.get(word) or TEST_TASK_FORMS[word]()))
+    return context
+
+
+def _application_or_404(request, application_id: int) -> Application:
+    try:
+        return selectors.application_get(application_id=application_id, user=request.user)
+    except DomainError as error:
+        raise Http404(error.message) from None
+
+
+def _test_task_refused(request, application_id: int, word: str, form, error: DomainError):
+    _refuse(error)
+    application = _application_or_404(request, application_id)  # fresh: the clock may have settled it
+    is_client = application.job.client_id == request.user.pk
+    actions = _client_actions(application) if is_client else (
+        APPLICATION_FLOW.allowed(application.state, [Actor.WORKER]) if application.worker_id == request.user.pk
+        else [])
+    context = {
+        "application": application,
+        "is_client": is_client,
+        "is_worker": application.worker_id == request.user.pk,
+        "actions": actions,
+        "contract": _contract_of(application),
+        "decline_reasons": DeclineReason.choices,
+        **_test_task_context(application, request.user, bound={word: form} if form else None, error=error.message),
+    }
+    status = error.status if 400 <= error.status < 500 else 400
+    return render(request, "jobs/application.html", context, status=status)
+
+
+@login_required
+def test_task_send(request, application_id: int):
+    _application_or_404(request, application_id)  # non-parties learn nothing, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TestTaskForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise DomainError("invalid", form_errors(form))
+        data = form.cleaned_data
+        services.test_task_send(application_id=application_id, user=request.user, instructions=data["instructions"],
+                                duration=form.duration(), links=data["links"], files=data["files"])
+    except DomainError as error:
+        return _test_task_refused(request, application_id, "send", form, error)
+    messages.success(request, TEST_TASK_DONE["send"])
+    return redirect(reverse("jobs:application", args=[application_id]) + "#test-task")
+
+
+@login_required
+def test_task_action(request, application_id: int, word: str):
+    _application_or_404(request, application_id)
+    if word not in TEST_TASK_ACTIONS:
+        raise Http404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TEST_TASK_FORMS[word](request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise DomainError("invalid", form_errors(form))
+        data, user = form.cleaned_data, request.user
+        if word == "blocker":
+            services.test_task_report_blocker(application_id=application_id, user=user, question=data["question"])
+        elif word == "answer":
+            services.test_task_answer_blocker(application_id=application_id, user=user, answer=data["answer"])
+        elif word == "submit":
+            services.test_task_submit(application_id=application_id, user=user, body=data["body"],
+                                      links=data["links"], files=data["files"])
+        else:
+            services.test_task_evaluate(application_id=application_id, user=user, result=data["result"],
+                                        comment=data["comment"])
+    except DomainError as error:
+        return _test_task_refused(request, application_id, word, form, error)
+    messages.success(request, TEST_TASK_DONE[word])
+    return redirect(reverse("jobs:application", args=[application_id]) + "#test-task")
+
+
+# --- scouting -------------------------------------------------------------------------------------------
+
+
+@login_required
+def scout_list(request):
+    """Scouts I received (worker) — the job, the message, apply or decline."""
+    page = _page(request, selectors.scouts_for(user=request.user))
+    return render(request, "jobs/scouts.html", {"page": page, "sent": False,
+                                                "decline": SCOUT_FLOW.allowed("sent", [Actor.WORKER])})
+
+
+@login_required
+def scout_sent_list(request):
+    page = _page(request, selectors.scouts_sent(user=request.user))
+    return render(request, "jobs/scouts.html", {"page": page, "sent": True, "decline": []})
+
+
+@login_required
+@require_POST
+def scout_send(request):
+    form = ScoutForm(request.POST)
+    if not form.is_valid():
+        worker_id = request.POST.get("worker", "")
+        messages.error(request, form_errors(form))
+        if worker_id.isdigit() and len(worker_id) < 16:
+            return redirect(reverse("accounts:profile", args=[int(worker_id)]) + "#scout")
+        return redirect("jobs:scouts_sent")
+    data = form.cleaned_data
+    try:
+        services.scout_send(user=request.user, job_id=data["job"], worker_id=data["worker"], message=data["message"])
+    except DomainError as error:
+        _refuse(error)
+        messages.error(request, error.message)
+        return redirect(reverse("accounts:profile", args=[data["worker"]]) + "#scout")
+    messages.success(request, "スカウトを送りました。返事はメッセージとお知らせでお伝えします。")
+    return redirect("jobs:scouts_sent")
+
+
+@login_required
+def scout_decline(request, scout_id: int):
+    try:
+        scout = selectors.scout_get(scout_id=scout_id, user=request.user)
+    except DomainError as error:
+        raise Http404(error.message) from None
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.scout_decline(scout_id=scout.pk, user=request.user)
+    except DomainError as error:
+        _refuse(error)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "スカウトを辞退しました。")
+    return redirect(_next_or(request, reverse("jobs:scouts")))
 
 
 @login_required

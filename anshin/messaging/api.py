@@ -1,11 +1,15 @@
 """Messaging API: the inbox (unread, who waits for whom), a thread's messages with read receipts for my own
-messages, sending (text and files, multipart), marking a thread read."""
+messages, sending (text and files, multipart), marking a thread read; the deal tools — progress reports,
+delay notices, one-click acknowledgement — and 返信催促 (nudge)."""
+
+from datetime import date
 
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from anshin.accounts.api import UserBrief, UserOut
 from anshin.contracts.api import AttachmentOut
+from anshin.core import clock
 from anshin.core.api_auth import ERRORS, MAX_ID, ErrorOut, IdPath, LocalDateTime
 from anshin.messaging import selectors, services
 
@@ -29,6 +33,7 @@ class InboxRowOut(Schema):
     subject: str
     application_id: int | None
     contract_id: int | None
+    order_id: int | None
     last_message_at: LocalDateTime
     counterpart: UserOut | None
     unread: int
@@ -59,6 +64,10 @@ class InboxRowOut(Schema):
         return obj.thread.contract_id
 
     @staticmethod
+    def resolve_order_id(obj):
+        return obj.thread.order_id
+
+    @staticmethod
     def resolve_last_message_at(obj):
         return obj.thread.last_message_at
 
@@ -74,10 +83,14 @@ class ReceiptOut(Schema):
 
 class MessageOut(Schema):
     id: int
-    kind: str
+    kind: str = Field(..., description="normal / system / progress（進捗報告）/ delay（遅延）/ ack（確認しました）")
     sender: UserBrief | None
-    body: str
+    body: str = Field(..., description="本文。progress: コメント、delay: 理由、ack: 定型文")
     created_at: LocalDateTime
+    progress_percent: int | None = Field(None, description="progress: 進捗（0〜100%）")
+    next_date: date | None = Field(
+        None, description="progress: 次回のプレビュー予定日、delay: 新しい見込み日、ack: 返信予定日")
+    late_item: str = Field("", description="delay: 遅れている作業")
     mine: bool
     read_at: LocalDateTime | None = Field(
         None, description="自分のメッセージ: 相手全員が読んだ時刻（既読）。未読なら null")
@@ -114,13 +127,21 @@ class CounterpartOut(Schema):
         ..., description="自分の最後のメッセージの送信後、相手はまだログインしていない")
 
 
+class NudgeStatusOut(Schema):
+    waiting: bool = Field(..., description="自分の発言が最後（相手の返信待ち）")
+    allowed: bool = Field(..., description="いま返信を催促できる")
+    reason: str = Field(..., description="催促できない理由（できるときは空）")
+
+
 class ThreadOut(Schema):
     id: int
     kind: str
     subject: str
     application_id: int | None
     contract_id: int | None
+    order_id: int | None
     counterpart: CounterpartOut | None
+    nudge: NudgeStatusOut
     messages: list[MessageOut]
 
 
@@ -146,8 +167,11 @@ def thread_messages(request, thread_id: int = IdPath(), after_id: int | None = Q
     if status:
         counterpart = {"user": status["user"], "last_seen_at": status["last_seen"], "hidden": status["hidden"],
                        "not_logged_in_since_my_last": status["not_logged_in_since_my_last"]}
+    nudge = selectors.nudge_status(thread=thread, user=user, now=clock.now())
     return {"id": thread.pk, "kind": thread.kind, "subject": thread.subject, "application_id": thread.application_id,
-            "contract_id": thread.contract_id, "counterpart": counterpart, "messages": messages}
+            "contract_id": thread.contract_id, "order_id": thread.order_id, "counterpart": counterpart,
+            "nudge": {"waiting": nudge.show, "allowed": nudge.allowed, "reason": nudge.reason},
+            "messages": messages}
 
 
 @router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS, 413: ErrorOut},
@@ -163,3 +187,78 @@ def mark_read(request, thread_id: int = IdPath()):
     thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
     marked = services.thread_mark_read(thread=thread, user=request.auth)
     return {"marked": marked, "unread_count": services.unread_count(request.auth)}
+
+
+# --- deal tools -------------------------------------------------------------------------------------------
+
+
+class ProgressIn(Schema):
+    percent: int = Field(..., description="進捗（0〜100%）")
+    next_date: date = Field(..., description="次回のプレビュー予定日（今日以降）")
+    comment: str = Field("", max_length=services.COMMENT_MAX_LENGTH)
+
+
+class DelayIn(Schema):
+    late_item: str = Field(..., max_length=100, description="遅れている作業")
+    new_date: date = Field(..., description="新しい見込み日（今日以降）")
+    reason: str = Field(..., max_length=services.COMMENT_MAX_LENGTH)
+
+
+class AckIn(Schema):
+    reply_by: date = Field(..., description="返信予定日（今日以降）")
+
+
+class DealUpdateOut(Schema):
+    """A progress report or delay notice as the deal pages' API timelines show it
+    (`selectors.deal_updates(thread)` gives the objects, `headline` included)."""
+
+    id: int
+    kind: str = Field(..., description="progress / delay")
+    sender: UserBrief | None
+    created_at: LocalDateTime
+    headline: str = Field(..., description="一行の要約（例: 進捗報告: 60%完了（次回のプレビュー予定: 9月24日））")
+    body: str = Field(..., description="progress: コメント、delay: 理由")
+    progress_percent: int | None
+    next_date: date
+    late_item: str
+
+
+class NudgeOut(Schema):
+    id: int
+    thread_id: int
+    recipient_id: int
+    created_at: LocalDateTime
+    escalate_at: LocalDateTime | None = Field(
+        ..., description="この時刻までに返信がなければ事務局に通知（契約・注文の取引中のみ）")
+    replied_at: LocalDateTime | None
+    escalated_at: LocalDateTime | None
+
+
+@router.post("/threads/{thread_id}/progress", response={201: MessageOut, **ERRORS},
+             summary="進捗報告を送る（契約の受注者・注文の出品者のみ）")
+def send_progress(request, payload: ProgressIn, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return Status(201, services.message_send_progress(thread=thread, sender=request.auth, percent=payload.percent,
+                                                      next_date=payload.next_date, comment=payload.comment))
+
+
+@router.post("/threads/{thread_id}/delay", response={201: MessageOut, **ERRORS},
+             summary="遅延のお知らせを送る（契約の受注者・注文の出品者のみ）")
+def send_delay(request, payload: DelayIn, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return Status(201, services.message_send_delay(thread=thread, sender=request.auth, late_item=payload.late_item,
+                                                   new_date=payload.new_date, reason=payload.reason))
+
+
+@router.post("/threads/{thread_id}/ack", response={201: MessageOut, **ERRORS},
+             summary="「メッセージを確認しました。○月○日までにお返事します」を送る（返信として数えます）")
+def acknowledge(request, payload: AckIn, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return Status(201, services.message_acknowledge(thread=thread, sender=request.auth, reply_by=payload.reply_by))
+
+
+@router.post("/threads/{thread_id}/nudge", response={201: NudgeOut, **ERRORS},
+             summary="返信を催促する（最後のメッセージから24時間後、1日1回まで）")
+def nudge(request, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return Status(201, services.thread_nudge(thread=thread, sender=request.auth))

@@ -41,3 +41,40 @@ class PollForm(forms.Form):
 
     after = forms.IntegerField(required=False, min_value=0)
     pending = forms.IntegerField(required=False, min_value=0)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ProgressForm(forms.Form):
+    percent = forms.IntegerField(label="進捗（%）", min_value=0, max_value=100,
+                                 error_messages={"required": "進捗（%）を入力してください。",
+                                                 "invalid": "進捗は0〜100の整数で入力してください。",
+                                                 "min_value": "進捗は0〜100の整数で入力してください。",
+                                                 "max_value": "進捗は0〜100の整数で入力してください。"},
+                                 widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5}))
+    next_date = forms.DateField(label="次回のプレビュー予定日", widget=DateInput(),
+                                error_messages={"required": "次回のプレビュー予定日を入力してください。",
+                                                "invalid": "次回のプレビュー予定日を日付で入力してください。"})
+    comment = forms.CharField(label="コメント（任意）", required=False, max_length=2_000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DelayForm(forms.Form):
+    late_item = forms.CharField(label="遅れている作業", max_length=100,
+                                error_messages={"required": "遅れている作業を入力してください。"})
+    new_date = forms.DateField(label="新しい見込み日", widget=DateInput(),
+                               error_messages={"required": "新しい見込み日を入力してください。",
+                                               "invalid": "新しい見込み日を日付で入力してください。"})
+    reason = forms.CharField(label="理由", max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "理由を入力してください。"})
+
+
+class AckForm(forms.Form):
+    reply_by = forms.DateField(label="返信予定日", widget=DateInput(),
+                               error_messages={"required": "返信予定日を入力してください。",
+                                               "invalid": "返信予定日を日付で入力してください。"})

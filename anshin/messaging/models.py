@@ -46,9 +46,22 @@ class ThreadMember(models.Model):
 
 
 class Message(models.Model):
+    """A message in a thread. Besides normal and system messages, three structured kinds (PRODUCT.md §4):
+
+    - PROGRESS (進捗報告): `progress_percent` 0–100 and `next_date` = the next preview date; body = comment.
+    - DELAY (遅延のお知らせ): `late_item` = what is late, `next_date` = the new expected date; body = reason.
+    - ACK (確認しました): `next_date` = the date the sender promises to answer by; body = the standard sentence.
+
+    `next_date` is always "the next date the sender commits to", whatever the kind."""
+
     class Kind(models.TextChoices):
         NORMAL = "normal", "メッセージ"
         SYSTEM = "system", "システム"
+        PROGRESS = "progress", "進捗報告"
+        DELAY = "delay", "遅延のお知らせ"
+        ACK = "ack", "確認しました"
+
+    DEAL_UPDATE_KINDS = (Kind.PROGRESS, Kind.DELAY)  # shown on the deal page's timeline too
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(
@@ -57,12 +70,70 @@ class Message(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NORMAL)
     body = models.TextField(max_length=10_000)
     created_at = models.DateTimeField()
+    progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_date = models.DateField(null=True, blank=True)
+    late_item = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["thread", "created_at", "id"])]
+        indexes = [
+            models.Index(fields=["thread", "created_at", "id"]),
+            models.Index(fields=["thread", "kind", "created_at"], name="msg_thread_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress_percent__isnull=True)
+                | models.Q(progress_percent__gte=0, progress_percent__lte=100),
+                name="msg_progress_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind__in=["progress", "delay", "ack"]) | models.Q(next_date__isnull=False),
+                name="msg_structured_kinds_have_a_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="progress") | models.Q(progress_percent__isnull=False),
+                name="msg_progress_has_percent",
+            ),
+        ]
 
     def __str__(self):
         return self.body[:40]
+
+    @property
+    def is_deal_update(self) -> bool:
+        return self.kind in self.DEAL_UPDATE_KINDS
+
+
+class Nudge(models.Model):
+    """返信催促: the waiting side asks the other side for a reply (PRODUCT.md §4).
+
+    During an open contract or order the nudge arms an escalation timer: `due_at` (swept by `tick`) is the
+    moment an operator queue item is recorded if the recipient still has not replied. `due_at` is cleared
+    once that is decided (reply or escalation), so the sweeper never looks at settled nudges again;
+    `escalate_at` keeps the planned time for the record. `remind_at` exists for the sweeper and stays empty."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="nudges")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    replied_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)  # planned; null outside a contract or order
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)  # pending escalation (for `tick`)
+    remind_at = models.DateTimeField(null=True, blank=True, db_index=True)  # unused: the sweeper's contract
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["thread", "sender", "-created_at"], name="nudge_thread_sender"),
+            models.Index(fields=["thread", "recipient"], name="nudge_open_by_recipient",
+                         condition=models.Q(replied_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"nudge {self.pk} in thread {self.thread_id}"
+
+    @classmethod
+    def party_q(cls, user):
+        return models.Q(sender=user) | models.Q(recipient=user)
 
 
 class Receipt(models.Model):

@@ -5,10 +5,12 @@ from datetime import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Substr
+from django.utils import timezone
 
+from anshin import rules
 from anshin.accounts.presence import last_seen
 from anshin.core.access import for_party, get_for_party
-from anshin.messaging.models import Message, Receipt, Thread, ThreadMember
+from anshin.messaging.models import Message, Nudge, Receipt, Thread, ThreadMember
 
 
 @dataclass
@@ -31,7 +33,10 @@ def inbox(*, user, limit: int = 50) -> list[InboxRow]:
         .annotate(unread=Count("messages__receipts", filter=Q(messages__receipts__user=user,
                                                                messages__receipts__read_at__isnull=True)),
                   last_excerpt=Subquery(latest.annotate(excerpt=Substr("body", 1, 80)).values("excerpt")[:1]),
-                  last_kind=Subquery(latest.values("kind")[:1]))
+                  last_kind=Subquery(latest.values("kind")[:1]),
+                  last_percent=Subquery(latest.values("progress_percent")[:1]),
+                  last_next_date=Subquery(latest.values("next_date")[:1]),
+                  last_late_item=Subquery(latest.values("late_item")[:1]))
         .prefetch_related(Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence")))
         .order_by("-last_message_at", "-id")[:limit]
     )
@@ -45,15 +50,27 @@ def inbox(*, user, limit: int = 50) -> list[InboxRow]:
             unread=thread.unread,
             waiting_on_me=bool(last and last.sender_id != user.pk),
             waiting_since=last.created_at if last else None,
-            last_excerpt=thread.last_excerpt or "",
+            last_excerpt=_excerpt(thread),
             last_kind=thread.last_kind or "",
         ))
     return rows
 
 
+def _excerpt(thread: Thread) -> str:
+    """A progress report or delay notice reads as what it is (its comment follows), others as their text."""
+    kind = thread.last_kind
+    if kind in Message.DEAL_UPDATE_KINDS and thread.last_next_date:
+        from anshin.messaging.services import message_headline
+
+        headline = message_headline(Message(kind=kind, progress_percent=thread.last_percent,
+                                            next_date=thread.last_next_date, late_item=thread.last_late_item or ""))
+        return f"{headline} {thread.last_excerpt or ''}".strip()[:80]
+    return thread.last_excerpt or ""
+
+
 def thread_get(*, thread_id: int, user) -> Thread:
     return get_for_party(
-        Thread.objects.select_related("application__job", "contract").prefetch_related(
+        Thread.objects.select_related("application__job", "contract", "order", "last_human_message").prefetch_related(
             Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence"))
         ),
         user, pk=thread_id,
@@ -87,3 +104,67 @@ def counterpart_status(*, thread: Thread, user, messages: list[Message]) -> dict
     not_since = bool(mine and not read and (last_seen(other) is None or last_seen(other) < mine[-1].created_at))
     return {"user": other, "last_seen": seen, "hidden": other.hide_last_access,
             "not_logged_in_since_my_last": not_since, "my_last_message_id": mine[-1].pk if mine else None}
+
+
+def deal_updates(thread: Thread | None) -> list[Message]:
+    """Progress reports and delay notices of a contract's or order's thread, oldest first, for the deal
+    page's timeline (one query). Each has `headline` (one line: % and next date, or what is late and the
+    new date) besides `body` (the comment or reason), `progress_percent`, `next_date` and `late_item`."""
+    if thread is None:
+        return []
+    from anshin.messaging.services import message_headline
+
+    updates = list(
+        Message.objects.filter(thread=thread, kind__in=Message.DEAL_UPDATE_KINDS)
+        .select_related("sender").order_by("created_at", "id")
+    )
+    for m in updates:
+        m.headline = message_headline(m)
+    return updates
+
+
+def latest_progress(updates: list[Message]) -> Message | None:
+    """The latest progress report among `deal_updates(...)` (for a progress bar at the top of a deal page)."""
+    return next((m for m in reversed(updates) if m.kind == Message.Kind.PROGRESS), None)
+
+
+def _when(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.month}/{local.day} {local:%H:%M}"
+
+
+def nudge_refusal(*, user, last_message: Message | None, last_nudge: Nudge | None, now: datetime) -> str:
+    """Why `user` may not nudge now ("" when they may). Shared by the service and the thread page."""
+    if last_message is None or last_message.sender_id != user.pk:
+        return "相手からの返信を待っているときに催促できます。"
+    hours = int(rules.NUDGE_AFTER.total_seconds() // 3600)
+    if now - last_message.created_at < rules.NUDGE_AFTER:
+        return (f"最後のメッセージから{hours}時間経つと催促できます"
+                f"（{_when(last_message.created_at + rules.NUDGE_AFTER)}から）。")
+    if last_nudge is not None and now - last_nudge.created_at < rules.NUDGE_EVERY:
+        return f"催促は1日1回までです（次は{_when(last_nudge.created_at + rules.NUDGE_EVERY)}から）。"
+    return ""
+
+
+@dataclass
+class NudgeStatus:
+    show: bool  # the user is the waiting side: show the button or why it is not available yet
+    allowed: bool
+    reason: str
+    open_nudge: Nudge | None  # my latest nudge not answered yet
+
+
+def nudge_status(*, thread: Thread, user, now: datetime) -> NudgeStatus:
+    """For the thread page and API: may `user` nudge now, and if not, why. One small query
+    (`thread.last_human_message` and the members come with `thread_get`)."""
+    last = thread.last_human_message
+    members = {m.user_id for m in thread.members.all()}
+    if user.pk not in members or len(members) < 2:
+        return NudgeStatus(show=False, allowed=False, reason="", open_nudge=None)
+    # read whether or not I am waiting, so the page costs the same whoever spoke last
+    last_nudge = Nudge.objects.filter(thread=thread, sender=user).order_by("-created_at").first()
+    if not (last and last.sender_id == user.pk):
+        return NudgeStatus(show=False, allowed=False, reason="", open_nudge=None)
+    reason = nudge_refusal(user=user, last_message=last, last_nudge=last_nudge, now=now)
+    open_nudge = last_nudge if last_nudge and not last_nudge.replied_at else None
+    return NudgeStatus(show=True, allowed=not reason, reason=reason, open_nudge=open_nudge)

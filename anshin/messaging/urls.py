@@ -8,5 +8,9 @@ urlpatterns = [
     path("messages/<int:thread_id>/", views.thread, name="thread"),
     path("messages/<int:thread_id>/poll/", views.poll, name="poll"),
     path("messages/<int:thread_id>/send/", views.send, name="send"),
+    path("messages/<int:thread_id>/progress/", views.progress, name="progress"),
+    path("messages/<int:thread_id>/delay/", views.delay, name="delay"),
+    path("messages/<int:thread_id>/ack/", views.ack, name="ack"),
+    path("messages/<int:thread_id>/nudge/", views.nudge, name="nudge"),
     path("files/<str:token>/", views.attachment, name="attachment"),
 ]

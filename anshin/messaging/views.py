@@ -3,6 +3,7 @@
 Views parse input with forms, call one service, render. Anyone who is not a party gets 404 (the selectors
 use `anshin.core.access`)."""
 
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -10,10 +11,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from anshin.core import clock
 from anshin.core.access import get_for_party
+from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
 from anshin.messaging import selectors, services
-from anshin.messaging.forms import MessageForm, PollForm
+from anshin.messaging.forms import AckForm, DelayForm, MessageForm, PollForm, ProgressForm
 from anshin.messaging.models import Attachment, Message, Thread
 
 
@@ -67,9 +70,17 @@ def inbox(request):
     return render(request, "messaging/inbox.html", {"rows": rows})
 
 
-def _thread_context(request, thread: Thread, form: MessageForm | None = None) -> dict:
-    messages = _decorate(selectors.thread_messages(thread=thread), request.user)
-    status = selectors.counterpart_status(thread=thread, user=request.user, messages=messages)
+def _next_business_day(now):
+    """The acknowledgement's default answer date: one click promises a reply by the next business day."""
+    return add_business_days(now, 1).date()
+
+
+def _thread_context(request, thread: Thread, form: MessageForm | None = None, **tools) -> dict:
+    user = request.user
+    messages = _decorate(selectors.thread_messages(thread=thread), user)
+    status = selectors.counterpart_status(thread=thread, user=user, messages=messages)
+    last = thread.last_human_message
+    now = clock.now()
     return {
         "thread": thread,
         "thread_messages": messages,
@@ -78,6 +89,17 @@ def _thread_context(request, thread: Thread, form: MessageForm | None = None) ->
         "after": messages[-1].pk if messages else 0,
         "pending": _pending(messages),
         "form": form or MessageForm(),
+        # the deal tools: progress and delay for the working side of an open deal, ack when I owe a reply,
+        # the nudge button (or why not yet) when I am the one waiting
+        "can_report": not services.deal_update_refusal(thread, user),
+        "can_ack": bool(last and last.sender_id != user.pk and any(m.user_id == user.pk
+                                                                    for m in thread.members.all())),
+        "nudge": selectors.nudge_status(thread=thread, user=user, now=now),
+        "progress_form": tools.get("progress_form") or ProgressForm(),
+        "delay_form": tools.get("delay_form") or DelayForm(),
+        "ack_form": tools.get("ack_form") or AckForm(initial={"reply_by": _next_business_day(now)}),
+        "tool_error": tools.get("tool_error", ""),
+        "open_tool": tools.get("open_tool", ""),
     }
 
 
@@ -155,6 +177,62 @@ def send(request, thread_id: int):
         context["send_error"] = error
         return render(request, "messaging/thread.html", context, status=400)
     return redirect("messaging:thread", thread_id=thread.pk)
+
+
+def _form_error(form) -> str:
+    return " ".join(" ".join(errors) for errors in form.errors.values())
+
+
+def _tool(request, thread_id: int, name: str, form_class, act, done: str):
+    """POST of one deal tool (progress, delay, ack, nudge): parse, call one service, back to the thread;
+    on refusal the thread again with the Japanese reason, status 400, nothing changed."""
+    thread = _thread_or_404(thread_id, request.user)
+    if refused := _not_allowed(request, "POST"):
+        return refused
+    form = form_class(request.POST) if form_class else None
+    error = ""
+    if form is None or form.is_valid():
+        try:
+            act(thread, form.cleaned_data if form else {})
+        except DomainError as e:
+            error = e.message
+    else:
+        error = _form_error(form)
+    if error:
+        services.thread_mark_read(thread=thread, user=request.user)
+        thread = _thread_or_404(thread_id, request.user)
+        tools = {"tool_error": error, "open_tool": name}
+        if form is not None:
+            tools[f"{name}_form"] = form
+        return render(request, "messaging/thread.html", _thread_context(request, thread, **tools), status=400)
+    flash.success(request, done)
+    return redirect("messaging:thread", thread_id=thread.pk)
+
+
+@login_required
+def progress(request, thread_id: int):
+    return _tool(request, thread_id, "progress", ProgressForm, lambda thread, data: services.message_send_progress(
+        thread=thread, sender=request.user, percent=data["percent"], next_date=data["next_date"],
+        comment=data["comment"]), "進捗を報告しました。")
+
+
+@login_required
+def delay(request, thread_id: int):
+    return _tool(request, thread_id, "delay", DelayForm, lambda thread, data: services.message_send_delay(
+        thread=thread, sender=request.user, late_item=data["late_item"], new_date=data["new_date"],
+        reason=data["reason"]), "遅延のお知らせを送りました。")
+
+
+@login_required
+def ack(request, thread_id: int):
+    return _tool(request, thread_id, "ack", AckForm, lambda thread, data: services.message_acknowledge(
+        thread=thread, sender=request.user, reply_by=data["reply_by"]), "確認済みであることを伝えました。")
+
+
+@login_required
+def nudge(request, thread_id: int):
+    return _tool(request, thread_id, "nudge", None, lambda thread, data: services.thread_nudge(
+        thread=thread, sender=request.user), "返信を催促しました。相手に通知が届きます。")
 
 
 @login_required

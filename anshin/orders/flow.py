@@ -54,15 +54,18 @@ ORDER_FLOW = Flow(
 # キャンセル申請: either side asks with a reason; the other side agrees or refuses within 24 h; silence = agreed.
 CANCEL_REQUEST_FLOW = Flow(
     name="order_cancel_request",
-    states={"pending": _("回答待ち"), "agreed": _("合意"), "refused": _("拒否"), "withdrawn": _("取り下げ")},
+    states={"pending": _("回答待ち"), "agreed": _("合意"), "refused": _("拒否"), "withdrawn": _("取り下げ"),
+            "voided": _("取引終了により無効")},
     transitions=[
         T("agree", ("pending",), "agreed", (C, W, O), _("キャンセルに同意する"), "danger"),
         T("refuse", ("pending",), "refused", (C, W, O), _("キャンセルを拒否する"), "secondary"),
         T("withdraw", ("pending",), "withdrawn", (C, W, O), _("申請を取り下げる"), "secondary"),
         T("lapse", ("pending",), "agreed", (S,)),
+        # The order ended another way while the request was pending (approved, expired, terminated): moot.
+        T("void", ("pending",), "voided", (S,)),
     ],
     timers=[Timer("pending", rules.CANCEL_REQUEST_WINDOW, "lapse")],
-    terminal=frozenset({"agreed", "refused", "withdrawn"}),
+    terminal=frozenset({"agreed", "refused", "withdrawn", "voided"}),
 )
 
 # Reasons a side may give, by who asks and the order's state (Coconala gates them the same way).

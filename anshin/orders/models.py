@@ -5,7 +5,7 @@ from anshin import rules
 from anshin.core import clock
 from anshin.core.flows import FlowModel
 from anshin.jobs.models import Category
-from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
+from anshin.orders.flow import CANCEL_REASONS, CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
 
 
 class Listing(FlowModel):
@@ -137,12 +137,23 @@ class HearingAnswer(models.Model):
 
 
 class OrderDelivery(models.Model):
+    """A 正式な納品. Its files ride on a message the seller posts in the order thread (`message`), so they are
+    served like any thread attachment (party-checked) and the delivery also shows in the conversation."""
+
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="deliveries")
     body = models.TextField("納品メッセージ", max_length=10_000)
+    message = models.OneToOneField(
+        "messaging.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="order_delivery"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    @property
+    def attachments(self):
+        """The delivered files (a list; prefetch `message__attachments` when reading many)."""
+        return list(self.message.attachments.all()) if self.message_id else []
 
 
 class CancelRequest(FlowModel):
@@ -160,3 +171,14 @@ class CancelRequest(FlowModel):
                 fields=["order"], condition=models.Q(state="pending"), name="one_pending_cancel_request"
             )
         ]
+
+    @property
+    def side(self) -> str:
+        """Who asked: "buyer" or "seller"."""
+        return "buyer" if self.requested_by_id == self.order.buyer_id else "seller"
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the active language."""
+        label = CANCEL_REASONS.get(self.side, {}).get(self.reason)
+        return str(label[0]) if label else self.reason

@@ -8,12 +8,13 @@ from tests import factories
 EXPECTED = {
     "offered": (["withdraw_offer"], ["accept_offer", "decline_offer"]),
     "awaiting_funding": (["fund", "cancel"], ["cancel"]),
-    "funded": ([], ["deliver"]),
-    "delivered": (["accept", "request_revision"], []),
-    "revision_requested": ([], ["deliver"]),
+    # terminate_overdue is in the table for the client too, but its guard (3 days overdue) does not hold here
+    "funded": (["open_dispute"], ["deliver", "open_dispute"]),
+    "delivered": (["accept", "request_revision", "open_dispute"], ["open_dispute"]),
+    "revision_requested": (["open_dispute"], ["deliver", "open_dispute"]),
     "accepted": ([], []),
 }
-NEEDS_INPUT = {"fund", "deliver", "request_revision"}
+NEEDS_INPUT = {"fund", "deliver", "request_revision", "open_dispute"}
 
 
 @pytest.mark.parametrize("state", list(EXPECTED))

@@ -31,6 +31,40 @@ EXPECTED = {
     "/api/threads": {"get"},
     "/api/threads/{thread_id}/messages": {"get", "post"},
     "/api/threads/{thread_id}/read": {"post"},
+    # issue 3: thread tools
+    "/api/threads/{thread_id}/progress": {"post"},
+    "/api/threads/{thread_id}/delay": {"post"},
+    "/api/threads/{thread_id}/ack": {"post"},
+    "/api/threads/{thread_id}/nudge": {"post"},
+    # test tasks and scouting
+    "/api/applications/{application_id}/test-task": {"get", "post"},
+    "/api/applications/{application_id}/test-task/blocker": {"post"},
+    "/api/applications/{application_id}/test-task/answer": {"post"},
+    "/api/applications/{application_id}/test-task/submission": {"post"},
+    "/api/applications/{application_id}/test-task/evaluation": {"post"},
+    "/api/scouts": {"get", "post"},
+    "/api/scouts/{scout_id}": {"get"},
+    "/api/scouts/{scout_id}/decline": {"post"},
+    # delivery-date changes, termination requests
+    "/api/deals/{deal_kind}/{deal_id}/date-changes": {"get", "post"},
+    "/api/deals/date-changes/{request_id}": {"get"},
+    "/api/deals/date-changes/{request_id}/actions/{action}": {"post"},
+    "/api/contracts/{contract_id}/termination-requests": {"get", "post"},
+    "/api/termination-requests/{request_id}": {"get"},
+    "/api/termination-requests/{request_id}/actions/{action}": {"post"},
+    # service listings and orders
+    "/api/listings": {"get", "post"},
+    "/api/listings/mine": {"get"},
+    "/api/listings/{listing_id}": {"get", "patch"},
+    "/api/listings/{listing_id}/actions/{action}": {"post"},
+    "/api/listings/{listing_id}/purchase": {"post"},
+    "/api/orders": {"get"},
+    "/api/orders/{order_id}": {"get"},
+    "/api/orders/{order_id}/actions/{action}": {"post"},
+    "/api/orders/{order_id}/deliveries": {"post"},
+    "/api/orders/{order_id}/cancel-requests": {"post"},
+    "/api/cancel-requests/{request_id}/actions/{action}": {"post"},
+    "/api/orders/{order_id}/timeline": {"get"},
 }
 
 

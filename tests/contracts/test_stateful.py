@@ -41,9 +41,9 @@ from tests import factories
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 ACTIONS = ["accept_offer", "decline_offer", "withdraw_offer", "fund", "cancel", "deliver", "accept",
-           "request_revision"]
+           "request_revision", "terminate_overdue", "open_dispute"]
 WHO = ["client", "worker", "stranger", "operator"]
-HELD = {"funded", "delivered", "revision_requested"}  # states in which the escrow holds the whole amount
+HELD = {"funded", "delivered", "revision_requested", "disputed"}  # the escrow holds the whole amount
 _serial = itertools.count()
 
 amounts = st.one_of(
@@ -63,6 +63,8 @@ def call(action: str, contract_id: int, user, card: str):
         return contracts.contract_deliver(contract_id=contract_id, user=user, body="納品します。")
     if action == "request_revision":
         return contracts.contract_request_revision(contract_id=contract_id, user=user, reason="修正をお願いします。")
+    if action == "open_dispute":
+        return contracts.contract_open_dispute(contract_id=contract_id, user=user, reason="事務局に相談します。")
     return contracts.contract_simple_action(contract_id=contract_id, user=user, action=action)
 
 
@@ -122,7 +124,7 @@ class ContractSpine(RuleBasedStateMachine):
     def advance(self, contract_id, data):
         """A move the table allows now, by a random one of the actors allowed to make it: drives deals deep."""
         c = Contract.objects.get(pk=contract_id)
-        moves = CONTRACT_FLOW.allowed(c.state, [Actor.CLIENT, Actor.WORKER, Actor.OPERATOR])
+        moves = [t for t in CONTRACT_FLOW.allowed(c.state, [Actor.CLIENT, Actor.WORKER, Actor.OPERATOR], c) if t.label]
         if not moves:
             return
         move = data.draw(st.sampled_from(moves), label="move")
@@ -147,7 +149,7 @@ class ContractSpine(RuleBasedStateMachine):
             state = CONTRACT_FLOW.find(before.timer_action, state, Actor.SYSTEM).target
         role = {"client": Actor.CLIENT, "worker": Actor.WORKER, "operator": Actor.OPERATOR}.get(who)
         try:
-            expected = CONTRACT_FLOW.find(action, state, role).target if role else NotFound
+            expected = CONTRACT_FLOW.find(action, state, role, before).target if role else NotFound
         except DomainError as refusal:
             expected = refusal.code
         if expected not in (NotFound, "not_allowed") and action == "fund" and card == "tok_decline":
@@ -255,7 +257,13 @@ class ContractSpine(RuleBasedStateMachine):
             entries = JournalEntry.objects.filter(ref=c.ledger_ref)
             funds = entries.filter(kind="fund")
             releases = entries.filter(kind="release")
-            assert funds.count() <= 1 and releases.count() <= 1
+            ends = entries.filter(kind__in=["refund", "termination"])
+            assert funds.count() <= 1 and releases.count() <= 1 and ends.count() <= 1
+            if c.state == "terminated":
+                out = dict(ends.get().postings.values_list("account__code", "amount"))
+                assert out[escrow_code(c.ledger_ref)] == -c.amount and sum(out.values()) == 0
+            else:
+                assert ends.count() == 0
             assert escrow == (c.amount if c.state in HELD else 0), (c.state, escrow)
             if c.state in CONTRACT_FLOW.terminal:
                 assert escrow == 0
@@ -274,7 +282,7 @@ class ContractSpine(RuleBasedStateMachine):
                 assert accepted_events == 0
                 assert releases.count() == 0
             # Money enters escrow only through `fund`, and only a funded contract can be held or accepted.
-            assert funds.count() == (1 if c.state in HELD | {"accepted"} else 0), c.state
+            assert funds.count() == (1 if c.state in HELD | {"accepted", "terminated"} else 0), c.state
 
 
 @pytest.mark.django_db

@@ -5,18 +5,19 @@ from datetime import timedelta
 
 import pytest
 
-from anshin.contracts.flow import CONTRACT_FLOW
+from anshin.contracts.flow import CONTRACT_FLOW, TERMINATION_FLOW
 from anshin.contracts.models import Contract
 from anshin.contracts.selectors import contract_actions
 from anshin.core import flows
 from anshin.core.errors import DomainError
 from anshin.core.flows import Actor, Flow, T, Timer
 from anshin.core.models import AuditEvent
+from anshin.deals.flow import DATE_CHANGE_FLOW
 from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
 from tests import factories
 
 C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM  # noqa: E741 - the flow table's letters
-ALL_FLOWS = [CONTRACT_FLOW, APPLICATION_FLOW, JOB_FLOW]
+ALL_FLOWS = [CONTRACT_FLOW, APPLICATION_FLOW, JOB_FLOW, TERMINATION_FLOW, DATE_CHANGE_FLOW]
 
 
 def names(transitions) -> list[str]:
@@ -90,9 +91,13 @@ def test_every_contract_timer_points_to_a_system_row(timer):
 
 
 def test_every_system_row_has_a_timer_and_timers_are_seven_days():
+    # `terminate` is the one SYSTEM row without a timer of its own: it follows an agreed termination request,
+    # whose own table has the 7-day silence timer.
     system_rows = {t.action for t in CONTRACT_FLOW.transitions if S in t.actors}
-    assert system_rows == {timer.action for timer in CONTRACT_FLOW.timers} == {"lapse", "expire_funding",
-                                                                               "deem_accept"}
+    assert system_rows - {"terminate"} == {timer.action for timer in CONTRACT_FLOW.timers} == {
+        "lapse", "expire_funding", "deem_accept"}
+    assert TERMINATION_FLOW.timer_for("pending").after == timedelta(days=7)
+    assert TERMINATION_FLOW.timer_for("pending").action == "lapse"
     assert CONTRACT_FLOW.timer_for("delivered").reminders == (timedelta(days=3), timedelta(days=1))
 
 
@@ -113,7 +118,9 @@ def test_buttons_have_japanese_labels(flow):
 
 
 def test_terminal_states_have_no_way_out():
-    assert CONTRACT_FLOW.terminal == {"accepted", "lapsed", "cancelled"}
+    assert CONTRACT_FLOW.terminal == {"accepted", "lapsed", "cancelled", "terminated"}
+    assert "disputed" not in CONTRACT_FLOW.terminal  # an operator resolves it (issue 4)
+    assert CONTRACT_FLOW.timer_for("disputed") is None  # disputes freeze the clock
     for t in CONTRACT_FLOW.transitions:
         assert not CONTRACT_FLOW.terminal & set(t.sources), t.action
     for state in CONTRACT_FLOW.terminal:
@@ -136,13 +143,16 @@ def test_a_timer_without_a_system_row_is_rejected_when_the_table_is_built():
     ("offered", O, ["accept_offer", "decline_offer", "withdraw_offer"]),
     ("awaiting_funding", C, ["cancel", "fund"]),
     ("awaiting_funding", W, ["cancel"]),
-    ("funded", C, []),
-    ("funded", W, ["deliver"]),
-    ("delivered", C, ["accept", "request_revision"]),
-    ("delivered", W, []),
-    ("delivered", O, ["accept", "request_revision"]),
-    ("revision_requested", C, []),
-    ("revision_requested", W, ["deliver"]),
+    ("funded", C, ["open_dispute", "terminate_overdue"]),  # terminate_overdue: guarded (see test_overdue)
+    ("funded", W, ["deliver", "open_dispute"]),
+    ("delivered", C, ["accept", "open_dispute", "request_revision"]),
+    ("delivered", W, ["open_dispute"]),
+    ("delivered", O, ["accept", "open_dispute", "request_revision"]),
+    ("revision_requested", C, ["open_dispute", "terminate_overdue"]),
+    ("revision_requested", W, ["deliver", "open_dispute"]),
+    ("terminated", O, []),
+    ("disputed", C, []),
+    ("disputed", W, []),
     ("accepted", C, []),
     ("accepted", W, []),
     ("accepted", O, []),
@@ -171,7 +181,7 @@ def test_application_buttons():
 @pytest.mark.django_db
 def test_contract_actions_follow_the_users_role(client_user, worker, stranger, operator):
     c = factories.contract(client_user, worker, state="delivered")
-    assert names(contract_actions(contract=c, user=client_user)) == ["accept", "request_revision"]
-    assert names(contract_actions(contract=c, user=worker)) == []
-    assert names(contract_actions(contract=c, user=operator)) == ["accept", "request_revision"]
+    assert names(contract_actions(contract=c, user=client_user)) == ["accept", "open_dispute", "request_revision"]
+    assert names(contract_actions(contract=c, user=worker)) == ["open_dispute"]
+    assert names(contract_actions(contract=c, user=operator)) == ["accept", "open_dispute", "request_revision"]
     assert contract_actions(contract=c, user=stranger) == []

@@ -1,9 +1,12 @@
 """Jobs and applications pages, as a user sees them: Japanese text, search, party-only access (404),
 bounded query counts, bad input refused with a Japanese message, CSRF and escaping."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +15,10 @@ from django.urls import reverse
 from anshin.core import clock
 from anshin.core.models import AuditEvent
 from anshin.jobs import services
-from anshin.jobs.models import Application, Job
+from anshin.jobs.models import Application, Job, Scout, TestTask
+from anshin.messaging.models import Message
 from tests import factories
+from tests.web.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -579,3 +584,336 @@ def test_script_in_title_is_escaped(client, client_user, worker):
     client.force_login(client_user)
     page = html(client.get(reverse("jobs:applicants", args=[job.pk])))
     assert "&lt;b&gt;太字&lt;/b&gt;" in page and "<b>太字</b>" not in page
+
+
+# --- test tasks (seed 000): the panel on the application page, both sides ------------------------------------
+
+TOKYO_START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def task_form_data(**over):
+    data = {"instructions": "添付の画像を記事に挿入してください。", "links": "https://example.com/materials",
+            "duration_days": "3", "duration_hours": "0"}
+    data.update(over)
+    return data
+
+
+def panel(page: str) -> str:
+    start = page.find('id="test-task"')
+    assert start != -1, "no test task panel"
+    return page[start:page.find("</section>", start)]
+
+
+def test_seed_000_test_task_pages_both_sides_see_the_clock_stop_and_resume(client_user, worker):
+    with time_machine.travel(TOKYO_START, tick=False) as traveller:
+        app = factories.application(client_user, worker)
+        url = reverse("jobs:application", args=[app.pk])
+        as_client, as_worker = login(client_user), login(worker)
+        page = html(as_client.get(url))
+        assert "テスト課題を送る" in panel(page) and "制限時間（日）" in page
+        assert 'data-test-task-form="send"' not in html(as_worker.get(url))  # only the client sends
+
+        upload = SimpleUploadedFile("素材.zip", b"PK\x03\x04", content_type="application/zip")
+        response = as_client.post(reverse("jobs:test_task_send", args=[app.pk]), task_form_data(files=upload))
+        assert response.status_code == 302 and response.url.endswith("#test-task")
+        task = TestTask.objects.get(application=app)
+        assert task.due_at == TOKYO_START + timedelta(days=3)
+
+        for who in (as_client, as_worker):
+            box = panel(html(who.get(url)))
+            assert "作業中" in box and "残り 3日" in box and "添付の画像を記事に挿入してください。" in box
+            assert "資料: 素材.zip" in box and "https://example.com/materials" in box
+            assert "2026年4月4日 10:00" in box
+        worker_box = panel(html(as_worker.get(url)))
+        assert "質問して時計を止める" in worker_box and 'data-test-task-form="submit"' in worker_box
+        assert 'data-test-task-form="answer"' not in worker_box
+
+        traveller.shift(timedelta(hours=10))
+        response = as_worker.post(reverse("jobs:test_task_action", args=[app.pk, "blocker"]),
+                                  {"question": "資料が見つかりません"}, follow=True)
+        assert "回答があるまでテストの時計は止まっています。" in html(response)
+        traveller.shift(timedelta(hours=20))
+        for who in (as_client, as_worker):
+            box = panel(html(who.get(url)))
+            assert "時計停止中（残り 2日14時間）" in box and "資料が見つかりません" in box
+        client_box = panel(html(as_client.get(url)))
+        assert 'data-test-task-form="answer"' in client_box and "回答して再開する" in client_box
+        thread_page = html(as_worker.get(reverse("messaging:thread", args=[app.thread.pk])))
+        assert "時計を止めています（時計停止中（残り 2日14時間））" in thread_page
+
+        as_client.post(reverse("jobs:test_task_action", args=[app.pk, "answer"]), {"answer": "共有フォルダにあります"})
+        task.refresh_from_db()
+        assert task.due_at == TOKYO_START + timedelta(hours=30 + 62)
+        for who in (as_client, as_worker):
+            box = panel(html(who.get(url)))
+            assert "残り 2日14時間" in box and "時計停止中" not in box and "共有フォルダにあります" in box
+
+        traveller.shift(timedelta(hours=1))
+        as_worker.post(reverse("jobs:test_task_action", args=[app.pk, "submit"]),
+                       {"body": "完成しました。", "links": "https://example.com/result"})
+        client_box = panel(html(as_client.get(url)))
+        assert "提出済み（評価待ち）" in client_box and "完成しました。" in client_box
+        assert 'data-test-task-form="evaluate"' in client_box
+        as_client.post(reverse("jobs:test_task_action", args=[app.pk, "evaluate"]),
+                       {"result": "pass", "comment": "丁寧な作業でした"})
+        box = panel(html(as_worker.get(url)))
+        assert "合格" in box and "丁寧な作業でした" in box and "<form" not in box
+
+
+def test_applicant_list_shows_each_test_task_and_offers_to_send_one(client_user, worker, make_user):
+    with time_machine.travel(TOKYO_START, tick=False):
+        job = factories.job(client_user)
+        tested = factories.application(client_user, worker, job=job)
+        other = factories.application(client_user, make_user("other"), job=job)
+        services.test_task_send(application_id=tested.pk, user=client_user, instructions="課題",
+                                duration=timedelta(hours=30))
+        page = html(login(client_user).get(reverse("jobs:applicants", args=[job.pk])))
+        card = page[page.find(f'id="application-{tested.pk}"'):page.find(f'id="application-{other.pk}"')]
+        if not card:
+            card = page[page.find(f'id="application-{tested.pk}"'):]
+        assert "テスト課題:" in card and "作業中" in card and "残り 1日6時間" in card
+        assert f'{reverse("jobs:application", args=[other.pk])}#test-task' in page
+        assert f'{reverse("jobs:application", args=[tested.pk])}#test-task' not in page
+
+
+def test_applicant_list_settles_a_test_whose_time_ran_out(client_user, worker):
+    with time_machine.travel(TOKYO_START, tick=False) as traveller:
+        app = factories.application(client_user, worker)
+        services.test_task_send(application_id=app.pk, user=client_user, instructions="課題",
+                                duration=timedelta(hours=2))
+        traveller.shift(timedelta(hours=2))
+        page = html(login(client_user).get(reverse("jobs:applicants", args=[app.job_id])))
+        assert "期限切れ" in page
+        assert TestTask.objects.get(application=app).state == "expired"
+
+
+def test_applicant_list_query_count_with_test_tasks_does_not_grow(client_user, make_user):
+    with time_machine.travel(TOKYO_START, tick=False):
+        job = factories.job(client_user)
+
+        def add(i):
+            app = factories.application(client_user, make_user(f"tested{i}"), job=job)
+            services.test_task_send(application_id=app.pk, user=client_user, instructions="課題",
+                                    duration=timedelta(days=2))
+            if i % 3 == 0:
+                services.test_task_report_blocker(application_id=app.pk, user=app.worker, question="質問")
+
+        for i in range(5):
+            add(i)
+        browser = login(client_user)
+        url = reverse("jobs:applicants", args=[job.pk])
+        browser.get(url)
+        few = _count_queries(browser, url)
+        for i in range(5, 50):
+            add(i)
+        many = _count_queries(browser, url)
+        assert TestTask.objects.filter(application__job=job).count() == 50
+        assert few == many, f"5 applications: {few} queries, 50 applications: {many} queries"
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"duration_days": "0", "duration_hours": "0"}, "制限時間は1時間以上14日以内で指定してください。"),
+    ({"duration_days": "14", "duration_hours": "1"}, "制限時間は1時間以上14日以内で指定してください。"),
+    ({"duration_days": "15"}, "制限時間（日）"),
+    ({"duration_days": "abc"}, "制限時間（日）"),
+    ({"instructions": ""}, "課題の内容"),
+    ({"links": "javascript:alert(1)"}, "資料のURLは http:// または https:// で始まる形式"),
+])
+def test_bad_test_task_input_is_refused_in_japanese(client_user, worker, over, message):
+    app = factories.application(client_user, worker)
+    messages_before = Message.objects.count()
+    response = login(client_user).post(reverse("jobs:test_task_send", args=[app.pk]), task_form_data(**over))
+    assert response.status_code == 400
+    assert message in html(response)
+    assert 'data-test-task-form="send"' in html(response)  # the form is back with the input
+    assert not TestTask.objects.exists() and Message.objects.count() == messages_before
+
+
+def test_bad_test_task_action_input_is_refused_and_changes_nothing(client_user, worker):
+    app = factories.application(client_user, worker)
+    services.test_task_send(application_id=app.pk, user=client_user, instructions="課題", duration=timedelta(days=1))
+    before = list(TestTask.objects.values_list("state", "due_at", "remaining"))
+    as_worker = login(worker)
+    for word, data, text in (
+        ("blocker", {"question": ""}, "このフィールドは必須です。"),
+        ("submit", {"body": "提出", "links": "ftp://x"}, "提出物のURL"),
+        ("answer", {"answer": "私は応募者"}, "現在の状態（作業中）ではこの操作はできません。"),
+        ("evaluate", {"result": "pass"}, "現在の状態（作業中）ではこの操作はできません。"),
+    ):
+        response = as_worker.post(reverse("jobs:test_task_action", args=[app.pk, word]), data)
+        assert response.status_code == 400, word
+        assert text in html(response), word
+    response = login(client_user).post(reverse("jobs:test_task_action", args=[app.pk, "evaluate"]),
+                                       {"result": "maybe"})
+    assert response.status_code == 400 and "評価" in html(response)
+    assert list(TestTask.objects.values_list("state", "due_at", "remaining")) == before
+
+
+def test_worker_cannot_send_a_test_task(client_user, worker):
+    app = factories.application(client_user, worker)
+    response = login(worker).post(reverse("jobs:test_task_send", args=[app.pk]), task_form_data())
+    assert response.status_code == 403
+    assert "テスト課題を送れるのはこの仕事の発注者だけです。" in html(response)
+    assert not TestTask.objects.exists()
+
+
+def test_test_task_urls_answer_405_to_a_party_and_404_to_unknown_words(client_user, worker):
+    app = factories.application(client_user, worker)
+    browser = login(client_user)
+    assert browser.get(reverse("jobs:test_task_send", args=[app.pk])).status_code == 405
+    assert browser.get(reverse("jobs:test_task_action", args=[app.pk, "answer"])).status_code == 405
+    assert browser.post(reverse("jobs:test_task_action", args=[app.pk, "teleport"])).status_code == 404
+    assert browser.post(reverse("jobs:test_task_action", args=[424242, "answer"]), {"answer": "x"}).status_code == 404
+
+
+def test_test_task_send_needs_csrf(client_user, worker):
+    app = factories.application(client_user, worker)
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(client_user)
+    assert csrf_client.post(reverse("jobs:test_task_send", args=[app.pk]), task_form_data()).status_code == 403
+    assert not TestTask.objects.exists()
+
+
+def test_test_task_text_is_escaped(client_user, worker):
+    app = factories.application(client_user, worker)
+    services.test_task_send(application_id=app.pk, user=client_user, instructions="<script>alert(1)</script>",
+                            duration=timedelta(days=1))
+    page = html(login(worker).get(reverse("jobs:application", args=[app.pk])))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+
+
+# --- scouting pages -------------------------------------------------------------------------------------------
+
+
+def test_client_scouts_a_worker_from_the_profile_and_the_worker_answers(client_user, worker):
+    job = factories.job(client_user, title="商品写真の切り抜き")
+    profile = reverse("accounts:profile", args=[worker.pk])
+    as_client, as_worker = login(client_user), login(worker)
+    page = html(as_client.get(profile))
+    assert "スカウトする" in page and "商品写真の切り抜き" in page and 'data-testid="scout-form"' in page
+    assert 'data-testid="scout-form"' not in html(as_worker.get(profile))  # not on your own profile
+    assert 'data-testid="scout-form"' not in html(Client().get(profile))  # nor for visitors
+    assert 'data-testid="scout-form"' not in html(as_worker.get(reverse("accounts:profile", args=[client_user.pk])))
+
+    response = as_client.post(reverse("jobs:scout_send"), {"worker": worker.pk, "job": job.pk,
+                                                           "message": "実績を拝見しました。ぜひ！"}, follow=True)
+    page = html(response)
+    assert "スカウトを送りました。" in page and "送ったスカウト" in page and "山田花子" in page
+    scout = Scout.objects.get()
+    assert 'data-testid="scout-form"' not in html(as_client.get(profile))  # no open job left to scout for
+
+    page = html(as_worker.get(reverse("jobs:scouts")))
+    assert "届いたスカウト" in page and "商品写真の切り抜き" in page and "実績を拝見しました。ぜひ！" in page
+    assert "返信待ち" in page and "スカウトを辞退する" in page
+    assert reverse("messaging:thread", args=[scout.thread.pk]) in page
+    page = html(as_worker.get(reverse("jobs:detail", args=[job.pk])))
+    assert "スカウトが届いています" in page and "実績を拝見しました。ぜひ！" in page and "この仕事に応募する" in page
+
+    response = as_worker.post(reverse("jobs:apply", args=[job.pk]), apply_data())
+    assert response.status_code == 302
+    scout.refresh_from_db()
+    assert scout.state == "applied"
+    assert "スカウトが届いています" not in html(as_worker.get(reverse("jobs:detail", args=[job.pk])))
+    assert "応募済み" in html(as_client.get(reverse("jobs:scouts_sent")))
+
+
+def test_worker_declines_a_scout_from_the_job_page(client_user, worker):
+    job = factories.job(client_user)
+    scout = services.scout_send(user=client_user, job_id=job.pk, worker_id=worker.pk, message="どうぞ")
+    detail = reverse("jobs:detail", args=[job.pk])
+    response = login(worker).post(reverse("jobs:scout_decline", args=[scout.pk]), {"next": detail}, follow=True)
+    assert "スカウトを辞退しました。" in html(response) and "スカウトが届いています" not in html(response)
+    scout.refresh_from_db()
+    assert scout.state == "declined"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"message": ""}, "スカウトメッセージ"),
+    ({"job": "abc"}, "スカウトする仕事"),
+    ({"worker": "self"}, "自分自身をスカウトすることはできません。"),
+])
+def test_bad_scout_input_is_refused_in_japanese(client_user, worker, data, message):
+    job = factories.job(client_user)
+    form = {"worker": worker.pk, "job": job.pk, "message": "どうぞ", **data}
+    if form["worker"] == "self":
+        form["worker"] = client_user.pk
+    response = login(client_user).post(reverse("jobs:scout_send"), form, follow=True)
+    assert response.status_code == 200
+    assert message in html(response)
+    assert not Scout.objects.exists()
+
+
+def test_scouting_someone_elses_job_is_404(client_user, worker, stranger):
+    job = factories.job(stranger)
+    response = login(client_user).post(reverse("jobs:scout_send"), {"worker": worker.pk, "job": job.pk,
+                                                                     "message": "どうぞ"})
+    assert response.status_code == 404
+    assert not Scout.objects.exists()
+
+
+def test_scout_lists_query_count_does_not_grow(make_user, worker, client_user):
+    def add(n):
+        for _ in range(n):
+            owner = make_user(f"scouter{Scout.objects.count()}")
+            job = factories.job(owner)
+            services.scout_send(user=owner, job_id=job.pk, worker_id=worker.pk, message="どうぞ")
+            services.scout_send(user=client_user, job_id=factories.job(client_user).pk,
+                                worker_id=make_user(f"scouted{Scout.objects.count()}").pk, message="どうぞ")
+
+    add(5)
+    as_worker, as_client = login(worker), login(client_user)
+    received, sent = reverse("jobs:scouts"), reverse("jobs:scouts_sent")
+    as_worker.get(received)
+    as_client.get(sent)  # presence is written on the first request of the minute
+    few = (_count_queries(as_worker, received), _count_queries(as_client, sent))
+    add(45)
+    many = (_count_queries(as_worker, received), _count_queries(as_client, sent))
+    assert Scout.objects.filter(worker=worker).count() == 50
+    assert few == many
+
+
+# --- non-party 404 table for test tasks and scouts ----------------------------------------------------------
+
+
+def _test_task_urls(app, scout):
+    return [
+        ("GET", reverse("jobs:test_task_send", args=[app.pk]), {}),
+        ("POST", reverse("jobs:test_task_send", args=[app.pk]), task_form_data()),
+        *[(method, reverse("jobs:test_task_action", args=[app.pk, word]), data)
+          for word, data in (("blocker", {"question": "?"}), ("answer", {"answer": "!"}),
+                             ("submit", {"body": "横取り"}), ("evaluate", {"result": "fail"}))
+          for method in ("GET", "POST")],
+        ("GET", reverse("jobs:scout_decline", args=[scout.pk]), {}),
+        ("POST", reverse("jobs:scout_decline", args=[scout.pk]), {}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_non_party_gets_404_on_test_task_and_scout_urls_and_nothing_changes(client_user, worker, stranger, index):
+    app = factories.application(client_user, worker)
+    services.test_task_send(application_id=app.pk, user=client_user, instructions="課題", duration=timedelta(days=1))
+    scout = services.scout_send(user=client_user, job_id=factories.job(client_user).pk, worker_id=worker.pk,
+                                message="どうぞ")
+    urls = _test_task_urls(app, scout)
+    assert len(urls) == 12
+    method, url, data = urls[index]
+
+    def state():
+        return (_snapshot(), list(TestTask.objects.values_list("state", "due_at", "remaining")),
+                list(Scout.objects.values_list("state")), Message.objects.count())
+
+    before = state()
+    browser = login(stranger)
+    response = browser.get(url) if method == "GET" else browser.post(url, data)
+    assert response.status_code == 404, f"{method} {url} → {response.status_code}"
+    assert state() == before
+
+
+def test_strangers_scout_list_shows_nothing_of_others(client_user, worker, stranger):
+    services.scout_send(user=client_user, job_id=factories.job(client_user).pk, worker_id=worker.pk,
+                        message="秘密のスカウト")
+    browser = login(stranger)
+    for url in (reverse("jobs:scouts"), reverse("jobs:scouts_sent")):
+        page = html(browser.get(url))
+        assert "秘密のスカウト" not in page
+    assert Client().get(reverse("jobs:scouts")).status_code == 302  # login first

@@ -258,3 +258,223 @@ def test_thread_queries_do_not_grow_with_messages(thread, client_user, worker):
         poll_many = _queries(browser, reverse("messaging:poll", args=[thread.pk]) + "?after=1&pending=1")
     assert few == many
     assert poll_few == poll_many
+
+
+# --- deal tools: progress, delay, acknowledgement, 返信催促 (issue 3) ---------------------------------------
+
+FRI = datetime(2026, 9, 18, 10, 0, tzinfo=TOKYO)  # the Friday before the Silver Week (21–23 are holidays)
+
+
+@pytest.fixture
+def deal_thread(client_user, worker):
+    """A funded contract's thread; the worker asked a question on Thursday at 10:00."""
+    with time_machine.travel(FRI - timedelta(days=3), tick=False):
+        contract = factories.contract(client_user, worker, state="funded")
+    with time_machine.travel(FRI - timedelta(days=1), tick=False):
+        services.message_send(thread=contract.thread, sender=worker, body="構成案について質問があります。")
+    return contract.thread
+
+
+def tool_url(name, thread):
+    return reverse(f"messaging:{name}", args=[thread.pk])
+
+
+def test_progress_bar_and_delay_panel_in_the_thread_and_the_inbox(deal_thread, client_user, worker):
+    with time_machine.travel(FRI, tick=False):
+        services.message_send_progress(thread=deal_thread, sender=worker, percent=60,
+                                       next_date=datetime(2026, 9, 24).date(), comment="<b>順調</b>です")
+        services.message_send_delay(thread=deal_thread, sender=worker, late_item="写真<挿入>",
+                                    new_date=datetime(2026, 9, 29).date(), reason="素材待ちです")
+        page = text(login(client_user).get(thread_url(deal_thread)))
+        inbox = text(login(client_user).get(reverse("messaging:inbox")))
+    assert '<progress max="100" value="60"' in page and "60%完了" in page
+    assert "次回のプレビュー予定: 2026年9月24日（木）" in page
+    assert "&lt;b&gt;順調&lt;/b&gt;です" in page
+    assert 'data-testid="delay-notice"' in page and "写真&lt;挿入&gt;" in page
+    assert "2026年9月29日（火）" in page and "素材待ちです" in page
+    assert "⚠ 遅延のお知らせ: 写真&lt;挿入&gt;（新しい見込み: 9月29日）" in inbox
+
+
+def test_only_the_worker_sees_the_progress_and_delay_forms(deal_thread, client_user, worker):
+    assert 'data-testid="progress-form"' in text(login(worker).get(thread_url(deal_thread)))
+    assert 'data-testid="delay-form"' in text(login(worker).get(thread_url(deal_thread)))
+    page = text(login(client_user).get(thread_url(deal_thread)))
+    assert 'data-testid="progress-form"' not in page and 'data-testid="delay-form"' not in page
+    app_page = text(login(worker).get(thread_url(factories.application(client_user, worker).thread)))
+    assert 'data-testid="progress-form"' not in app_page
+
+
+def test_progress_form_posts_and_bad_input_is_refused_in_japanese(deal_thread, worker, client_user):
+    browser = login(worker)
+    with time_machine.travel(FRI, tick=False):
+        count = Message.objects.count()
+        for data, error in [
+            ({"percent": "120", "next_date": "2026-09-24"}, "進捗は0〜100の整数で入力してください。"),
+            ({"percent": "abc", "next_date": "2026-09-24"}, "進捗は0〜100の整数で入力してください。"),
+            ({"percent": "50", "next_date": "2026-09-17"},
+             "次回のプレビュー予定日には今日以降の日付を指定してください。"),
+            ({"percent": "50", "next_date": ""}, "次回のプレビュー予定日を入力してください。"),
+        ]:
+            response = browser.post(tool_url("progress", deal_thread), data)
+            assert response.status_code == 400, data
+            assert error in text(response)
+            assert '<details class="card deal-tool" id="progress-tool" open>' in text(response)
+        assert Message.objects.count() == count
+        refused = login(client_user).post(tool_url("progress", deal_thread), {"percent": "50",
+                                                                               "next_date": "2026-09-24"})
+        assert refused.status_code == 400 and "作業を担当する側" in text(refused)
+        assert Message.objects.count() == count
+
+        response = browser.post(tool_url("progress", deal_thread), {"percent": "70", "next_date": "2026-09-24",
+                                                                    "comment": "残りは写真です"})
+        assert response.status_code == 302 and response["Location"] == thread_url(deal_thread)
+        assert Message.objects.get(kind="progress").progress_percent == 70
+        assert "進捗を報告しました。" in text(browser.get(thread_url(deal_thread)))
+
+        response = browser.post(tool_url("delay", deal_thread), {"late_item": "", "new_date": "2026-09-24",
+                                                                 "reason": "x"})
+        assert response.status_code == 400 and "遅れている作業を入力してください。" in text(response)
+        response = browser.post(tool_url("delay", deal_thread), {"late_item": "写真", "new_date": "2026-09-25",
+                                                                 "reason": "素材待ち"})
+        assert response.status_code == 302 and Message.objects.filter(kind="delay").count() == 1
+
+
+def test_one_click_acknowledgement_flips_who_is_waiting(deal_thread, client_user, worker):
+    browser = login(client_user)
+    with time_machine.travel(FRI, tick=False):
+        page = text(browser.get(thread_url(deal_thread)))
+        assert 'data-testid="ack-form"' in page
+        assert 'value="2026-09-24"' in page  # the next business day: Mon–Wed are holidays
+        assert "あなたの返信待ち" in text(browser.get(reverse("messaging:inbox")))
+        response = browser.post(tool_url("ack", deal_thread), {"reply_by": "2026-09-24"})
+        assert response.status_code == 302
+        inbox = text(browser.get(reverse("messaging:inbox")))
+        page = text(browser.get(thread_url(deal_thread)))
+    assert "✓ メッセージを確認しました。9月24日までにお返事します。" in page
+    assert 'data-testid="ack-form"' not in page  # my word was the last one now
+    row = inbox.split('data-testid="inbox-row"')[1]  # the contract thread is the most recent
+    assert "あなたの返信待ち" not in row and "相手の返信待ち" in row
+    assert "✓ メッセージを確認しました。" in row
+
+
+def test_ack_past_date_is_refused(deal_thread, client_user):
+    with time_machine.travel(FRI, tick=False):
+        count = Message.objects.count()
+        response = login(client_user).post(tool_url("ack", deal_thread), {"reply_by": "2026-09-17"})
+    assert response.status_code == 400 and "返信予定日には今日以降の日付を指定してください。" in text(response)
+    assert Message.objects.count() == count
+
+
+def test_nudge_button_appears_after_24_hours_once_a_day(deal_thread, client_user, worker):
+    from anshin.notifications.models import Notification
+
+    browser = login(worker)
+    with time_machine.travel(FRI - timedelta(seconds=1), tick=False):
+        page = text(browser.get(thread_url(deal_thread)))
+        assert "返信を催促する</button>" not in page
+        assert "最後のメッセージから24時間経つと催促できます（9/18 10:00から）。" in page
+        assert login(client_user).get(thread_url(deal_thread)).content.count(b'data-testid="nudge"') == 0
+        refused = browser.post(tool_url("nudge", deal_thread))
+        assert refused.status_code == 400 and "24時間経つと催促できます" in text(refused)
+    with time_machine.travel(FRI, tick=False):
+        page = text(browser.get(thread_url(deal_thread)))
+        assert "返信を催促する</button>" in page
+        response = browser.post(tool_url("nudge", deal_thread))
+        assert response.status_code == 302
+        page = text(browser.get(thread_url(deal_thread)))
+    assert "山田花子さんが返信を催促しました。" in page
+    assert "催促は1日1回までです（次は9/19 10:00から）。" in page
+    assert "9/28 10:00までに返信がない場合は事務局にお知らせします。" in page
+    assert Notification.objects.filter(user=client_user, kind="message.nudge").count() == 1
+
+
+TOOL_POSTS = [
+    ("progress", {"percent": "50", "next_date": "2026-09-24"}),
+    ("delay", {"late_item": "写真", "new_date": "2026-09-24", "reason": "x"}),
+    ("ack", {"reply_by": "2026-09-24"}),
+    ("nudge", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), TOOL_POSTS, ids=[n for n, _ in TOOL_POSTS])
+def test_tool_urls_are_404_for_strangers_and_post_only(name, data, deal_thread, worker, stranger):
+    with time_machine.travel(FRI + timedelta(days=1), tick=False):
+        count = Message.objects.count()
+        assert login(stranger).post(tool_url(name, deal_thread), data).status_code == 404
+        assert login(stranger).get(tool_url(name, deal_thread)).status_code == 404
+        assert login(stranger).post(reverse(f"messaging:{name}", args=[987654]), data).status_code == 404
+        assert login(worker).get(tool_url(name, deal_thread)).status_code == 405
+        assert Message.objects.count() == count
+        response = Client().post(tool_url(name, deal_thread), data)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_tool_posts_need_the_csrf_token(deal_thread, worker):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(worker)
+    with time_machine.travel(FRI, tick=False):
+        assert browser.post(tool_url("nudge", deal_thread)).status_code == 403
+    assert not Message.objects.filter(thread=deal_thread, body__contains="催促").exists()
+
+
+def test_thread_page_with_mixed_kinds_costs_the_same_for_5_and_50(deal_thread, client_user, worker):
+    def talk(n):
+        for i in range(n):
+            kind = i % 4
+            if kind == 0:
+                services.message_send(thread=deal_thread, sender=worker, body=f"メッセージ{i}")
+            elif kind == 1:
+                services.message_acknowledge(thread=deal_thread, sender=client_user, reply_by=FRI.date())
+            elif kind == 2:
+                services.message_send_progress(thread=deal_thread, sender=worker, percent=i, next_date=FRI.date())
+            else:
+                services.message_send_delay(thread=deal_thread, sender=worker, late_item=f"作業{i}",
+                                            reason="確認中", new_date=FRI.date())
+
+    with time_machine.travel(FRI, tick=False):
+        talk(5)
+        browser = login(worker)
+        few = _queries(browser, thread_url(deal_thread))
+        client_few = _queries(login(client_user), thread_url(deal_thread))
+        talk(45)
+        many = _queries(browser, thread_url(deal_thread))
+        client_many = _queries(login(client_user), thread_url(deal_thread))
+        page = text(browser.get(thread_url(deal_thread)))
+    assert page.count("<progress ") >= 10 and page.count('data-testid="delay-notice"') >= 10
+    assert few == many
+    assert client_few == client_many
+
+
+def test_deal_updates_partial_for_the_deal_pages(deal_thread, worker):
+    from django.template.loader import render_to_string
+
+    from anshin.messaging.selectors import deal_updates
+
+    with time_machine.travel(FRI, tick=False):
+        services.message_send_progress(thread=deal_thread, sender=worker, percent=30, next_date=FRI.date())
+        services.message_send_delay(thread=deal_thread, sender=worker, late_item="写真", reason="素材待ち",
+                                    new_date=FRI.date())
+        html = render_to_string("messaging/_deal_updates.html", {"updates": deal_updates(deal_thread)})
+    assert '<progress max="100" value="30"' in html and 'data-testid="delay-notice"' in html
+    assert html.index("30%完了") < html.index("遅延のお知らせ</strong>")
+    assert "まだ進捗報告はありません。" in render_to_string("messaging/_deal_updates.html", {"updates": []})
+
+
+def test_order_thread_links_to_the_order_and_offers_the_seller_the_tools(client_user, worker):
+    from anshin.orders.models import Listing, Order
+
+    with time_machine.travel(FRI, tick=False):
+        now = FRI
+        listing = Listing.objects.create(seller=worker, title="ロゴ制作", description="ロゴを作ります",
+                                         category="design", price=10_000, delivery_days=7, state="active",
+                                         state_entered_at=now, created_at=now, updated_at=now)
+        order = Order.objects.create(listing=listing, buyer=client_user, seller=worker, title="ロゴ制作",
+                                     subtotal=10_000, buyer_fee=550, total=10_550, delivery_days=7,
+                                     included_revisions=1, created_at=now, state="in_progress",
+                                     state_entered_at=now)
+        thread = services.thread_create(kind="order", subject="注文: ロゴ制作", members=[client_user, worker],
+                                        order=order)
+        seller_page = text(login(worker).get(thread_url(thread)))
+        buyer_page = text(login(client_user).get(thread_url(thread)))
+    assert reverse("orders:detail", args=[order.pk]) in seller_page
+    assert 'data-testid="progress-form"' in seller_page and 'data-testid="progress-form"' not in buyer_page

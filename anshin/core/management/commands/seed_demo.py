@@ -179,6 +179,27 @@ DEALS = [
         (3.5, "hanako", "say", "大変申し訳ありません。スケジュールの都合で今回はお受けできなくなりました。"),
         (3.5, "hanako", "decline_offer", ""),
     ]),
+    Deal("terminated", "ken", JobSpec("ECサイトの商品撮影（30点）", "design",
+         "ECサイト用の商品写真30点の撮影と簡単なレタッチをお願いします。", budget_max=50_000, days_ago=14), 50_000, [
+        (13, "ken", "apply", "商品撮影の機材一式を持っています。白背景の撮影が得意です。"),
+        (12, "client", "offer", ""),
+        (11.5, "ken", "accept_offer", ""),
+        (11, "client", "fund", ""),
+        (6, "client", "say", "申し訳ありません、商品ラインナップの見直しで撮影が不要になりました。"),
+        (5.5, "client", "terminate_request", "0:撮影が不要になったため、全額返金で途中終了とさせてください。"),
+        (5, "ken", "agree", ""),
+    ]),
+    Deal("disputed", "hanako", JobSpec("採用パンフレットのインタビュー記事（3本）", "writing",
+         "社員インタビュー記事を3本（各3,000字）作成してください。取材はオンラインで行います。",
+         budget_max=45_000, days_ago=12), 45_000, [
+        (11, "hanako", "apply", "インタビュー記事の執筆実績が多数あります。"),
+        (10, "client", "offer", ""),
+        (9.5, "hanako", "accept_offer", ""),
+        (9, "client", "fund", ""),
+        (3, "client", "terminate_request", "0:取材の日程が組めなくなったため、全額返金で終了させてください。"),
+        (2.5, "hanako", "refuse", ""),
+        (2, "hanako", "open_dispute", "2本は執筆済みです。作業分のお支払いについて相談させてください。"),
+    ]),
 ]
 
 APPLY_TEXT = "はじめまして。ご依頼内容を拝見し、ぜひお手伝いしたく応募いたしました。丁寧かつ迅速な対応を心がけます。"
@@ -321,6 +342,15 @@ class Command(BaseCommand):
                     contracts.contract_request_revision(contract_id=contract.pk, user=user, reason=text)
                 elif action == "settle":
                     contracts.contract_settle_due(contract.pk)
+                elif action == "terminate_request":
+                    worker_amount, reason = text.split(":", 1)
+                    contracts.termination_request_create(contract_id=contract.pk, user=user,
+                                                         worker_amount=int(worker_amount), reason=reason)
+                elif action in ("agree", "refuse"):
+                    pending = contract.termination_requests.get(state="pending")
+                    contracts.termination_answer(request_id=pending.pk, user=user, action=action)
+                elif action == "open_dispute":
+                    contracts.contract_open_dispute(contract_id=contract.pk, user=user, reason=text)
                 else:
                     contracts.contract_simple_action(contract_id=contract.pk, user=user, action=action)
         contract.refresh_from_db()
