@@ -3,7 +3,9 @@ actor (right and wrong), clock jumps (to exact deadlines too), sweeps, reads and
 
 After every step: every entry balances, no account but the gateway is negative, cached balances equal their
 postings, a closed contract holds no escrow, worker net + fee (+ refunds, none yet) = the funded amount, at most
-one fund and one release per contract — and every call did exactly what the flow table says it should."""
+one fund and one release per contract — and every call did exactly what the flow table says it should.
+Termination requests (with random splits) and delivery-date changes run beside the main flow: an agreed split
+pays worker net + fee + refund = funded exactly, and an approved date change is the contract's delivery date."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -29,19 +31,31 @@ from anshin.accounts.models import User
 from anshin.contracts import selectors
 from anshin.contracts import services as contracts
 from anshin.contracts.flow import CONTRACT_FLOW
-from anshin.contracts.models import Contract
+from anshin.contracts.models import Contract, TerminationRequest
 from anshin.core import clock, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.core.models import AuditEvent
 from anshin.core.money import tiered_fee
+from anshin.deals import services as deals
+from anshin.deals.models import DateChangeRequest
 from anshin.ledger.models import Account, JournalEntry, Posting
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, entry_post, escrow_code, worker_code
 from tests import factories
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-ACTIONS = ["accept_offer", "decline_offer", "withdraw_offer", "fund", "cancel", "deliver", "accept",
-           "request_revision", "terminate_overdue", "open_dispute"]
+ACTIONS = [
+    "accept_offer",
+    "decline_offer",
+    "withdraw_offer",
+    "fund",
+    "cancel",
+    "deliver",
+    "accept",
+    "request_revision",
+    "terminate_overdue",
+    "open_dispute",
+]
 WHO = ["client", "worker", "stranger", "operator"]
 HELD = {"funded", "delivered", "revision_requested", "disputed"}  # the escrow holds the whole amount
 _serial = itertools.count()
@@ -74,13 +88,19 @@ def fund_lines(c: Contract) -> list[Line]:
 
 def release_lines(c: Contract) -> list[Line]:
     fee = tiered_fee(c.amount)
-    return [Line(escrow_code(c.ledger_ref), -c.amount), Line(worker_code(c.worker_id), c.amount - fee),
-            Line(REVENUE, fee)]
+    return [
+        Line(escrow_code(c.ledger_ref), -c.amount),
+        Line(worker_code(c.worker_id), c.amount - fee),
+        Line(REVENUE, fee),
+    ]
 
 
 def ledger_size() -> tuple[int, int, list]:
-    return (JournalEntry.objects.count(), Posting.objects.count(),
-            sorted(Account.objects.values_list("code", "balance")))
+    return (
+        JournalEntry.objects.count(),
+        Posting.objects.count(),
+        sorted(Account.objects.values_list("code", "balance")),
+    )
 
 
 class ContractSpine(RuleBasedStateMachine):
@@ -92,8 +112,12 @@ class ContractSpine(RuleBasedStateMachine):
         self.clock = self.traveller.start()
         n = next(_serial)
         self.users = {
-            who: User.objects.create_user(email=f"sm{n}-{who}@example.com", password="pass-Anshin-2026",
-                                          display_name=f"{who}{n}", is_staff=(who == "operator"))
+            who: User.objects.create_user(
+                email=f"sm{n}-{who}@example.com",
+                password="pass-Anshin-2026",
+                display_name=f"{who}{n}",
+                is_staff=(who == "operator"),
+            )
             for who in WHO
         }
         self.ids: list[int] = []
@@ -114,8 +138,12 @@ class ContractSpine(RuleBasedStateMachine):
         self.ids.append(c.pk)
         return c.pk
 
-    @rule(contract_id=contracts, action=st.sampled_from(ACTIONS), who=st.sampled_from(WHO),
-          card=st.sampled_from(["tok_visa", "tok_visa", "tok_decline"]))
+    @rule(
+        contract_id=contracts,
+        action=st.sampled_from(ACTIONS),
+        who=st.sampled_from(WHO),
+        card=st.sampled_from(["tok_visa", "tok_visa", "tok_decline"]),
+    )
     def act(self, contract_id, action, who, card):
         """Any action by anyone: mostly wrong, which must be refused and change nothing."""
         self.attempt(contract_id, action, who, card)
@@ -128,8 +156,9 @@ class ContractSpine(RuleBasedStateMachine):
         if not moves:
             return
         move = data.draw(st.sampled_from(moves), label="move")
-        who = data.draw(st.sampled_from([w for w in ("client", "worker", "operator") if Actor(w) in move.actors]),
-                        label="who")
+        who = data.draw(
+            st.sampled_from([w for w in ("client", "worker", "operator") if Actor(w) in move.actors]), label="who"
+        )
         self.attempt(contract_id, move.action, who, "tok_visa")
 
     # Rules are picked with equal odds; progress needs several moves in a row, so it gets more tickets.
@@ -174,6 +203,90 @@ class ContractSpine(RuleBasedStateMachine):
             assert after.state == state  # refused: only the clock may have moved it
             if state == before.state:
                 assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries_before
+
+    # --- 契約途中終了リクエスト and delivery-date changes (side processes with their own flows) --------------
+
+    @rule(
+        contract_id=contracts, who=st.sampled_from(WHO), share=st.sampled_from([0, 1, 2, 3, 4, -1, 5])
+    )  # quarters of the amount; -1 and 5 are out of range
+    def request_termination(self, contract_id, who, share):
+        c = Contract.objects.get(pk=contract_id)
+        worker_amount = c.amount * share // 4
+        self.refusable(
+            lambda: contracts.termination_request_create(
+                contract_id=contract_id,
+                user=self.users[who],
+                reason="事情により終了したいです。",
+                worker_amount=worker_amount,
+            )
+        )
+        if not 0 <= worker_amount <= c.amount:
+            assert not TerminationRequest.objects.filter(contract_id=contract_id, worker_amount=worker_amount).exists()
+
+    @rule(contract_id=contracts, who=st.sampled_from(WHO), action=st.sampled_from(["agree", "refuse", "withdraw"]))
+    def answer_termination(self, contract_id, who, action):
+        pending = TerminationRequest.objects.filter(contract_id=contract_id, state="pending").first()
+        if pending is not None:
+            self.refusable(
+                lambda: contracts.termination_answer(request_id=pending.pk, user=self.users[who], action=action)
+            )
+
+    @rule(contract_id=contracts, who=st.sampled_from(WHO), days=st.integers(min_value=-2, max_value=30))
+    def propose_date(self, contract_id, who, days):
+        self.refusable(
+            lambda: deals.date_change_propose(
+                deal_kind="contract",
+                deal_id=contract_id,
+                user=self.users[who],
+                new_date=clock.today() + timedelta(days=days),
+                reason="素材の到着が遅れているためです。",
+            )
+        )
+
+    @rule(contract_id=contracts, who=st.sampled_from(WHO), action=st.sampled_from(["approve", "decline", "withdraw"]))
+    def answer_date(self, contract_id, who, action):
+        pending = DateChangeRequest.objects.filter(
+            subject_type__model="contract", subject_id=contract_id, state="pending"
+        ).first()
+        if pending is not None:
+            self.refusable(lambda: deals.date_change_answer(request_id=pending.pk, user=self.users[who], action=action))
+
+    # Random callers are mostly refused; these drive the side processes to their ends often enough.
+    @rule(contract_id=contracts, share=st.integers(min_value=0, max_value=4), answer=st.sampled_from(["agree", "wait"]))
+    def terminate_by_agreement(self, contract_id, share, answer):
+        if self.drive_to_funded(contract_id) not in ("funded", "revision_requested", "delivered"):
+            return
+        self.request_termination(contract_id, "worker", share)
+        if answer == "agree":
+            self.answer_termination(contract_id, "client", "agree")  # else 7 days of silence will agree
+
+    @rule(
+        contract_id=contracts,
+        days=st.integers(min_value=1, max_value=30),
+        answer=st.sampled_from(["approve", "decline"]),
+    )
+    def move_the_date(self, contract_id, days, answer):
+        if self.drive_to_funded(contract_id) not in ("funded", "revision_requested"):
+            return
+        self.propose_date(contract_id, "worker", days)
+        self.answer_date(contract_id, "client", answer)
+
+    def drive_to_funded(self, contract_id) -> str:
+        """Accept and fund an offer (checked against the table like any move); returns the state reached."""
+        for state, action, who in (("offered", "accept_offer", "worker"), ("awaiting_funding", "fund", "client")):
+            c = Contract.objects.get(pk=contract_id)
+            if c.state == state and not (c.due_at and c.due_at <= clock.now()):
+                self.attempt(contract_id, action, who, "tok_visa")
+        return Contract.objects.get(pk=contract_id).state
+
+    @staticmethod
+    def refusable(call_it):
+        """A side-process call either works or is refused with a domain error; it never crashes."""
+        try:
+            call_it()
+            event("side process: ok")
+        except DomainError:
+            event("side process: refused")
 
     @rule(by=jumps)
     def jump(self, by):
@@ -235,6 +348,19 @@ class ContractSpine(RuleBasedStateMachine):
     # --- invariants -----------------------------------------------------------------------------------------
 
     @invariant()
+    def approved_date_changes_set_the_delivery_date(self):
+        for c in Contract.objects.filter(pk__in=self.ids):
+            requests = DateChangeRequest.objects.filter(subject_type__model="contract", subject_id=c.pk)
+            assert requests.filter(state="pending").count() <= 1
+            last = requests.filter(state="approved").order_by("-answered_at", "-id").first()
+            if last is not None:
+                event("a date change was approved")
+                assert c.delivery_date == last.new_date
+            assert TerminationRequest.objects.filter(contract=c, state="pending").count() <= 1
+            if c.state in CONTRACT_FLOW.terminal:
+                assert not TerminationRequest.objects.filter(contract=c, state="pending").exists()
+
+    @invariant()
     def every_entry_balances(self):
         assert not Posting.objects.values("entry").annotate(total=Sum("amount")).exclude(total=0).exists()
         assert not JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2).exists()
@@ -260,15 +386,26 @@ class ContractSpine(RuleBasedStateMachine):
             ends = entries.filter(kind__in=["refund", "termination"])
             assert funds.count() <= 1 and releases.count() <= 1 and ends.count() <= 1
             if c.state == "terminated":
-                out = dict(ends.get().postings.values_list("account__code", "amount"))
+                end = ends.get()
+                out = dict(end.postings.values_list("account__code", "amount"))
                 assert out[escrow_code(c.ledger_ref)] == -c.amount and sum(out.values()) == 0
+                net, fee, refund = (out.get(worker_code(c.worker_id), 0), out.get(REVENUE, 0), out.get(GATEWAY, 0))
+                assert net + fee + refund == c.amount  # worker net + fee + refund = funded
+                assert fee == tiered_fee(net + fee)  # the usual fee, on the worker's part only
+                agreed = TerminationRequest.objects.filter(contract=c, state="agreed").first()
+                if end.kind == "termination":
+                    event("a contract was terminated by agreement")
+                    assert agreed is not None and net + fee == agreed.worker_amount
+                else:
+                    assert (net, fee, refund) == (0, 0, c.amount)  # overdue: full refund
             else:
                 assert ends.count() == 0
             assert escrow == (c.amount if c.state in HELD else 0), (c.state, escrow)
             if c.state in CONTRACT_FLOW.terminal:
                 assert escrow == 0
-            accepted_events = AuditEvent.objects.filter(subject_type__model="contract", subject_id=c.pk,
-                                                        to_state="accepted").count()
+            accepted_events = AuditEvent.objects.filter(
+                subject_type__model="contract", subject_id=c.pk, to_state="accepted"
+            ).count()
             if c.state == "accepted":
                 event("a contract was accepted")
                 assert accepted_events == 1
@@ -289,6 +426,10 @@ class ContractSpine(RuleBasedStateMachine):
 def test_contract_spine_state_machine():
     run_state_machine_as_test(
         ContractSpine,
-        settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=60,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
     )

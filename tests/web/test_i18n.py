@@ -132,6 +132,58 @@ def test_thread_and_inbox_in_english(client_user, worker):
     assert "<h1>Messages</h1>" in inbox and "<h1>メッセージ</h1>" not in inbox
 
 
+def test_order_page_in_english_for_both_sides(client_user, worker):
+    order = factories.order(client_user, worker, state="delivered")
+    url = f"/orders/{order.pk}/"
+
+    en = page(browser(client_user, "en"), url)
+    assert 'data-testid="state">Delivered (awaiting approval)</span>' in en
+    assert 'data-action="approve">Approve (complete the order)</button>' in en
+    assert 'data-action="request_revision">Send back for revision</button>' in en
+    for english in ("All orders", "Buyer", "Seller", "Service price", "Purchase fee (5.5%)", "Total to pay",
+                    "Revisions", "0 of 1 used", "Revisions left: 1", "Cancellation request", "Questionnaire answers",
+                    "Delivery #1", "Timeline"):
+        assert english in en, english
+    for japanese in ("納品確認待ち", "承諾する（取引完了）", "差し戻す（修正依頼）", "注文一覧", "お支払い合計",
+                     "差し戻しできる残り回数", "キャンセル申請", "ヒアリングシートの回答", "タイムライン"):
+        assert japanese not in en, japanese
+
+    seller_en = page(browser(worker, "en"), url)
+    assert "Seller fee (22%)" in seller_en and 'you receive <strong data-testid="net">¥7,800</strong>)' in seller_en
+    assert "販売手数料" not in seller_en and "受取額" not in seller_en
+
+    ja = page(browser(client_user), url)
+    assert 'data-testid="state">納品確認待ち</span>' in ja
+    assert 'data-action="approve">承諾する（取引完了）</button>' in ja
+    for japanese in ("お支払い合計", "キャンセル申請", "ヒアリングシートの回答"):
+        assert japanese in ja, japanese
+    assert "Approve (complete the order)" not in ja and "Total to pay" not in ja
+
+
+def test_listing_page_and_search_in_english(client_user, worker):
+    listing = factories.listing(worker, delivery_days=5, included_revisions=1)
+    url = f"/services/{listing.pk}/"
+
+    en = page(browser(client_user, "en"), url)
+    for english in ("Find services", "Price", "Delivery time", "5 days after the order is accepted", "Revisions",
+                    "Up to 1 revision", "About this service", "Options", "Seller", "Buy this service",
+                    "Questionnaire", "(choose one)", "Total to pay", '<button type="submit">Buy now</button>'):
+        assert english in en, english
+    for japanese in ("サービスを探す", "注文の承諾から5日", "1回まで", "このサービスを購入する", "ヒアリングシート",
+                     "お支払い合計", "購入する</button>"):
+        assert japanese not in en, japanese
+
+    ja = page(browser(client_user), url)
+    for japanese in ("注文の承諾から5日", "1回まで", "このサービスを購入する",
+                     '<button type="submit">購入する</button>'):
+        assert japanese in ja, japanese
+    assert "Buy now" not in ja and "Find services" not in ja
+
+    results = page(browser(language="en"), "/services/")
+    assert "<strong>1</strong> service found" in results and "件のサービスが見つかりました" not in results
+    assert "<strong>1</strong>件のサービスが見つかりました" in page(browser(), "/services/")
+
+
 def test_stored_messages_and_notifications_stay_japanese_when_the_actor_reads_english(client_user, worker):
     contract = factories.contract(client_user, worker, state="offered")
     response = browser(worker, "en").post(f"/contracts/{contract.pk}/actions/accept_offer/")
