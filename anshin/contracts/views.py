@@ -18,7 +18,7 @@ from anshin.core.flows import Actor
 from anshin.core.money import tiered_fee, yen
 from anshin.deals.selectors import TIMELINE_WORDS as DEAL_TIMELINE_WORDS
 from anshin.jobs.selectors import application_get
-from anshin.messaging.selectors import thread_messages
+from anshin.messaging.selectors import deal_updates, thread_messages
 
 # The timer of each state, in words: (short label for lists, sentence for the contract page).
 TIMER_WORDS = {
@@ -232,6 +232,7 @@ def _detail(request, contract: Contract, *, error: str = "", bound: dict | None 
         "timeline": _timeline(contract),
         "thread": thread,
         "recent_messages": thread_messages(thread=thread, limit=5) if thread else [],
+        "deal_updates": deal_updates(thread),
         "error": error,
         "dispute": dispute,
         "termination": termination,

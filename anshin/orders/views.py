@@ -17,7 +17,7 @@ from anshin import rules
 from anshin.core import clock
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
-from anshin.messaging.selectors import thread_messages
+from anshin.messaging.selectors import deal_updates, thread_messages
 from anshin.orders import selectors, services
 from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
 from anshin.orders.forms import (
@@ -394,6 +394,7 @@ def _detail(request, order: Order, *, error: str = "", bound: dict | None = None
         "timeline": _timeline(order),
         "thread": thread,
         "recent_messages": thread_messages(thread=thread, limit=5) if thread else [],
+        "deal_updates": deal_updates(thread),
         "error": error,
     }
     return render(request, "orders/detail.html", context, status=status)
