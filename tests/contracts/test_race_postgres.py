@@ -20,37 +20,12 @@ from anshin.core.models import AuditEvent
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import balance, escrow_code
 from tests import factories
+from tests.race import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 ROUNDS = 100
-
-
-def run_together(*calls):
-    """Start every call at the same moment, each in its own thread and database connection.
-    Returns one (outcome, value) per call: ("ok", result), ("refused", DomainError) or ("crash", exception)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def runner(i, call):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", call())
-        except DomainError as error:
-            results[i] = ("refused", error)
-        except BaseException as error:  # noqa: BLE001 - a crash is what the test looks for
-            results[i] = ("crash", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock?)"
-    return results
 
 
 def assert_settled_once(c: Contract) -> None:

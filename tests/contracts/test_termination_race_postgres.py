@@ -17,7 +17,7 @@ from anshin.core.models import AuditEvent
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import balance, escrow_code
 from tests import factories
-from tests.contracts.test_race_postgres import run_together
+from tests.race import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -4,51 +4,24 @@ the loser gets a clear refusal, never a crash or a deadlock. Half the rounds run
 blocker question and resumed (seed 000), so the race is at the *resumed* due time."""
 
 import random
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from anshin.core import timers
-from anshin.core.errors import DomainError
 from anshin.core.models import AuditEvent
 from anshin.jobs import selectors, services
 from anshin.jobs.models import TestTask
 from anshin.messaging.models import Message
 from tests import factories
+from tests.race import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 ROUNDS = 100
-
-
-def run_together(*calls):
-    """Start every call at the same moment, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def runner(i, call):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", call())
-        except DomainError as error:
-            results[i] = ("refused", error)
-        except BaseException as error:  # noqa: BLE001 - a crash is what the test looks for
-            results[i] = ("crash", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock?)"
-    return results
 
 
 def events(task, action):

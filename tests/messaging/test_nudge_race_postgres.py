@@ -4,53 +4,25 @@ item, and the outcome is one of the two stories a person could tell — "they re
 "it escalated, then they replied"."""
 
 import random
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from anshin import rules
 from anshin.core import timers
-from anshin.core.errors import DomainError
 from anshin.messaging.models import Message, Nudge
 from anshin.messaging.services import message_acknowledge, message_send, nudge_settle_due, thread_nudge
 from anshin.ops.models import QueueItem
 from tests import factories
+from tests.race import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 9, 17, 10, 0, tzinfo=TOKYO)
 ROUNDS = 100
-
-
-def run_together(*calls):
-    """Start every call at the same moment, each in its own thread and database connection.
-    Returns one (outcome, value) per call: ("ok", result), ("refused", DomainError) or ("crash", exception)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def runner(i, call):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", call())
-        except DomainError as error:
-            results[i] = ("refused", error)
-        except BaseException as error:  # noqa: BLE001 - a crash is what the test looks for
-            results[i] = ("crash", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock?)"
-    return results
 
 
 def test_reply_and_sweepers_at_the_escalation_instant(client_user, worker):

@@ -6,18 +6,15 @@ interleaving: exactly one outcome, one ledger entry closing the escrow at most, 
 Each racer has its own clock (the seller's request started at 47:59:59.9, the sweeper runs at 48:00:00), so
 both orders of arrival are really possible."""
 
-import random
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from anshin.core import clock as anshin_clock
 from anshin.core import timers
-from anshin.core.errors import DomainError
 from anshin.core.models import AuditEvent
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import GATEWAY, REVENUE, balance, escrow_code, worker_code
@@ -25,6 +22,7 @@ from anshin.messaging.services import message_send
 from anshin.orders import services as orders
 from anshin.orders.models import CancelRequest, Order
 from tests import factories
+from tests.race import run_named
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,34 +45,6 @@ def racers_clock(monkeypatch):
         yield traveller, times
 
 
-def run_together(**calls):
-    """Start every call at the same moment, each in its own thread (named after it) and connection.
-    Returns {name: ("ok", result) | ("refused", DomainError) | ("crash", exception)}."""
-    barrier = threading.Barrier(len(calls))
-    results: dict = {}
-
-    def runner(name, call):
-        try:
-            barrier.wait(timeout=30)
-            results[name] = ("ok", call())
-        except DomainError as error:
-            results[name] = ("refused", error)
-        except BaseException as error:  # noqa: BLE001 - a crash is what the test looks for
-            results[name] = ("crash", error)
-        finally:
-            connection.close()
-
-    names = list(calls)
-    random.shuffle(names)
-    threads = [threading.Thread(target=runner, args=(name, calls[name]), name=name) for name in names]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock?)"
-    return results
-
-
 def closing_entries(order) -> list[str]:
     return list(JournalEntry.objects.filter(ref=order.ledger_ref).exclude(kind="purchase")
                 .values_list("kind", flat=True))
@@ -91,7 +61,7 @@ def test_seller_accept_just_before_48h_against_the_sweeper_at_48h(racers_clock, 
     for _ in range(ROUNDS):
         order = factories.order(buyer, seller, a_listing=listing)
         times.update(seller=order.due_at - EARLY, tick=order.due_at)
-        result = run_together(
+        result = run_named(
             seller=lambda o=order: orders.order_accept(order_id=o.pk, user=seller),
             tick=timers.sweep,
         )
@@ -124,7 +94,7 @@ def test_seller_first_message_just_before_48h_against_the_sweeper_never_deadlock
     for _ in range(ROUNDS // 2):
         order = factories.order(buyer, seller, a_listing=listing)
         times.update(seller=order.due_at - EARLY, tick=order.due_at)
-        result = run_together(
+        result = run_named(
             seller=lambda o=order: message_send(thread=o.thread, sender=seller, body="ご購入ありがとうございます"),
             tick=timers.sweep,
         )
@@ -142,7 +112,7 @@ def test_buyer_approve_just_before_72h_against_the_auto_approval(racers_clock, b
     for _ in range(ROUNDS):
         order = factories.order(buyer, seller, state="delivered", a_listing=listing)
         times.update(buyer=order.due_at - EARLY, tick=order.due_at)
-        result = run_together(
+        result = run_named(
             buyer=lambda o=order: orders.order_approve(order_id=o.pk, user=buyer),
             tick=timers.sweep,
         )
@@ -166,7 +136,7 @@ def test_agree_just_before_24h_against_the_lapse_of_a_cancel_request(racers_cloc
         order = factories.order(buyer, seller, state="in_progress", a_listing=listing)
         request = orders.order_cancel_request(order_id=order.pk, user=buyer, reason="no_progress")
         times.update(seller=request.due_at - EARLY, tick=request.due_at)
-        result = run_together(
+        result = run_named(
             seller=lambda r=request: orders.cancel_request_answer(request_id=r.pk, user=seller, action="agree"),
             tick=timers.sweep,
         )
@@ -195,7 +165,7 @@ def test_refuse_at_the_24h_instant_loses_to_the_sweeper(racers_clock, buyer, sel
         order = factories.order(buyer, seller, state="in_progress", a_listing=listing)
         request = orders.order_cancel_request(order_id=order.pk, user=buyer, reason="no_progress")
         times.update(seller=request.due_at, tick=request.due_at)
-        result = run_together(
+        result = run_named(
             seller=lambda r=request: orders.cancel_request_answer(request_id=r.pk, user=seller, action="refuse"),
             tick=timers.sweep,
         )

@@ -1,19 +1,24 @@
 """Demo data for `make run`: a client company, two workers, an operator, open jobs with applications and
-messages, and one contract in each state of the contract flow.
+messages, one contract in each state of the contract flow, service listings with options and hearing sheets,
+and the client's orders in each state of the order flow — with the deal tools of issue 3 in use: a pending
+納期変更, progress reports, a delay notice, an acknowledgement, a 返信催促, a pending 契約途中終了リクエスト,
+a pending キャンセル申請, a test task whose clock is stopped by a blocker question (seed 000) and a scout.
 
 Everything is built through the real services, so the ledger, audit log, threads and notifications are
 exactly what the product would have written. Each deal is played out on a private, backdated clock (the
 same offset mechanism as `timetravel`, pointed at a temporary file, so the shared demo clock is never
 touched): timelines read "3日前に納品" and timers are armed where a real deal would have them. The lapsed
-offer is settled by the same code path that `tick` uses.
+offer and the order nobody answered for 48 hours are settled by the same code path that `tick` uses.
 
-Idempotent: users are found by e-mail and deals by job title; what exists is left alone.
+Idempotent: users are found by e-mail, deals by job title, listings (and the orders played with them) by
+seller and title, scouts by job and worker; what exists is left alone.
 """
 
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -24,9 +29,19 @@ from anshin.accounts.models import User
 from anshin.accounts.presence import presence_touch
 from anshin.contracts import services as contracts
 from anshin.core import clock
+from anshin.deals.services import date_change_propose
 from anshin.jobs import services as jobs
-from anshin.jobs.models import Job
-from anshin.messaging.services import message_send, thread_mark_read
+from anshin.jobs.models import Job, Scout
+from anshin.messaging.services import (
+    message_acknowledge,
+    message_send,
+    message_send_delay,
+    message_send_progress,
+    thread_mark_read,
+    thread_nudge,
+)
+from anshin.orders import services as orders
+from anshin.orders.models import Listing
 
 PASSWORD = "anshin-demo-2026"
 URL = "http://127.0.0.1:8000/"
