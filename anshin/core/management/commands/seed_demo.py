@@ -15,6 +15,7 @@ seller and title, scouts by job and worker; what exists is left alone.
 """
 
 import tempfile
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -107,18 +108,28 @@ OPEN_JOBS = [
             "アパレルブランドのInstagramで、月12本の投稿画像とキャプションを作成してください。"
             "ハッシュタグ選定と月次の簡単なレポートもお願いします。", budget_max=80_000,
             skills="Instagram, Canva", days_ago=0.2),
+    JobSpec("ブログ記事への写真挿入（画像選定テストあり）", "writing",
+            "公開済みのブログ記事に、内容に合う写真を選んで挿入していただく作業です（月20記事程度）。\n"
+            "・写真は指定の素材サイトから選定します\n・書類審査のあと、画像選定のテスト（3日以内）があります\n"
+            "継続してお願いできる方を歓迎します。", budget_min=10_000, budget_max=20_000,
+            skills="WordPress, 画像選定", days_ago=6),
 ]
+
+
+# A step of a deal or an order: (days ago, who, action, text) or (days ago, who, action, text, {arguments}),
+# played in order on the backdated clock. "system" steps are what `tick` would have done at that moment.
+Step = tuple
 
 
 @dataclass
 class Deal:
-    """A job that became a contract; `steps` are (days ago, who, action, text) played in order."""
+    """A job that became a contract, played step by step."""
 
     state: str  # the contract state the deal ends in
     worker: str
     job: JobSpec
     amount: int
-    steps: list[tuple[float, str, str, str]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
 
 DEALS = [
@@ -146,6 +157,13 @@ DEALS = [
         (7, "client", "fund", ""),
         (6.5, "ken", "say", "仮払いを確認しました。本日から作業を開始します。来週水曜に途中経過をご報告します。"),
         (6, "client", "read", ""),
+        (4, "ken", "progress", "CSV出力の基本機能を実装しました。次回は月次集計を含めた画面でプレビューをお送りします。",
+         {"percent": 40, "next_in_days": 5}),
+        (3.8, "client", "read", ""),
+        (1.5, "ken", "delay", "日付をまたぐ勤務の打刻が想定より多く、月次集計の処理を見直す必要があるためです。",
+         {"late_item": "納品（CSV出力機能一式）", "days_after_delivery_date": 7}),
+        (1.4, "ken", "date_change", "日付をまたぐ勤務の集計に対応するため、納期を1週間延長させてください。"
+         "テストコードも含めて仕上げます。", {"days_after_delivery_date": 7}),
     ]),
     Deal("delivered", "hanako", JobSpec("美容院のブログ記事作成（5本）", "writing",
          "表参道の美容院のブログ記事を5本（各2,000字）作成してください。テーマはヘアケアとトレンド。",
@@ -155,6 +173,9 @@ DEALS = [
         (6.5, "hanako", "accept_offer", ""),
         (6, "client", "fund", ""),
         (2, "hanako", "deliver", "5本すべて納品いたします。ご確認をお願いいたします。"),
+        (2, "hanako", "say", "5本とも納品しました。構成や表現のご要望があれば、遠慮なくお知らせください。"),
+        (1.5, "client", "read", ""),
+        (1.5, "client", "ack", "", {"reply_in_days": 3}),
     ]),
     Deal("revision_requested", "hanako", JobSpec("商品紹介ページの英語翻訳", "translation",
          "自社ECサイトの商品紹介ページ（約8,000字）を英語に翻訳してください。",
@@ -164,7 +185,10 @@ DEALS = [
         (9.8, "hanako", "accept_offer", ""),
         (9.5, "client", "fund", ""),
         (3, "hanako", "deliver", "翻訳が完了しました。用語集も添付のリンクにまとめています。"),
-        (1, "client", "request_revision", "商品名はすべて英語表記（例: Sakura Tea）に統一してください。"),
+        (2, "client", "request_revision", "商品名はすべて英語表記（例: Sakura Tea）に統一してください。"),
+        (2, "client", "say", "修正版はいつ頃いただけそうでしょうか？来週の公開に間に合わせたいので、目安だけでも"
+                             "教えてください。"),
+        (0.5, "client", "nudge", ""),  # more than 24 h without an answer: 返信催促
     ]),
     Deal("accepted", "ken", JobSpec("コーポレートサイトのロゴ・名刺デザイン", "design",
          "リブランディングに伴い、ロゴと名刺のデザインをお願いします。", budget_max=120_000,
@@ -215,6 +239,19 @@ DEALS = [
         (2.5, "hanako", "refuse", ""),
         (2, "hanako", "open_dispute", "2本は執筆済みです。作業分のお支払いについて相談させてください。"),
     ]),
+    Deal("funded", "hanako", JobSpec("オウンドメディアの記事リライト（10本）", "writing",
+         "公開済みの記事10本（各約3,000字）を、最新の情報に合わせてリライトしてください。",
+         budget_max=50_000, skills="SEOライティング", days_ago=12), 50_000, [
+        (11, "hanako", "apply", "リライトの実績が多数あります。検索順位の改善を意識して仕上げます。"),
+        (10, "client", "offer", ""),
+        (9.5, "hanako", "accept_offer", ""),
+        (9, "client", "fund", ""),
+        (8.5, "hanako", "say", "仮払いを確認しました。1週間に3本ずつのペースで進めます。"),
+        (3, "client", "say", "申し訳ありません、サイトリニューアルの方針が変わり、残りの記事は不要になりそうです。"),
+        # pending: 山田花子 has 7 days to agree or refuse (silence = agreement)
+        (2, "client", "terminate_request", "15000:サイトの方針変更のため、途中終了させてください。リライト済みの"
+                                           "3本分として¥15,000をお支払いし、残りは返金でお願いできますでしょうか。"),
+    ]),
 ]
 
 APPLY_TEXT = "はじめまして。ご依頼内容を拝見し、ぜひお手伝いしたく応募いたしました。丁寧かつ迅速な対応を心がけます。"
@@ -231,6 +268,198 @@ APPLICATIONS = [
     ]),
     (1, "ken", 2, "decline", []),
     (5, "hanako", 0.3, "", []),
+    (7, "hanako", 5, "", [
+        (2, "client", "ご応募ありがとうございます。書類審査を行いますので、プロフィールシートにご記入のうえ"
+                      "お送りください。"),
+        (1.9, "hanako", "ありがとうございます。プロフィールシートに記入して送信しました。よろしくお願いいたします。"),
+    ]),
+]
+
+
+@dataclass
+class TestTaskSpec:
+    """Seed 000: the test task arrives with materials that are not there; the worker asks 10 hours later and
+    the clock stops; the client has not answered since (their last access is 23 hours ago)."""
+
+    job: int  # index in OPEN_JOBS; the worker's application on it gets the task
+    worker: str
+    shortlisted: timedelta  # ago: 書類審査合格
+    sent: timedelta  # ago
+    duration: timedelta
+    blocked_after: timedelta  # after `sent`
+    instructions: str
+    links: str
+    question: str
+
+
+TEST_TASK = TestTaskSpec(
+    job=7, worker="hanako", shortlisted=timedelta(hours=32), sent=timedelta(hours=31), duration=timedelta(days=3),
+    blocked_after=timedelta(hours=10),
+    instructions="書類審査の結果、テストにお進みいただくことになりました。\n"
+                 "指定のシートに記載した3本の記事それぞれに合う写真を、素材サイトから2枚ずつ選んでください。"
+                 "選んだ写真のURLをシートに記入して提出してください。",
+    links="https://example.com/sakura-media/test/image-selection-sheet",
+    question="資料が見つかりません。「指定のシート」のリンクを開くと「ファイルが存在しません」と表示されます。"
+             "正しいシートを共有していただけますでしょうか。",
+)
+
+# Scouts by the client: (job index, worker, days ago, message).
+SCOUTS = [
+    (6, "ken", 0.1, "佐藤さんのプロフィールでFigmaでのバナー制作の実績を拝見しました。Instagramの投稿画像の"
+                    "制作をお願いできないかと思い、ご連絡しました。ご興味があればぜひご応募ください。"),
+]
+
+
+@dataclass
+class OrderSpec:
+    """An order of the client company on a listing, played step by step (the first step is "buy")."""
+
+    state: str  # the order state it ends in
+    options: tuple[str, ...] = ()  # option titles bought
+    answers: tuple[Any, ...] = ()  # the hearing sheet, question by question ("" / [] leaves an optional one blank)
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class ListingSpec:
+    seller: str
+    title: str
+    category: str
+    description: str
+    price: int
+    delivery_days: int
+    included_revisions: int
+    days_ago: float
+    options: list[dict] = field(default_factory=list)
+    questions: list[dict] = field(default_factory=list)
+    paused_days_ago: float | None = None
+    orders: list[OrderSpec] = field(default_factory=list)
+
+
+SEO_ANSWERS = ("テーマ: 美容クリニックの医療脱毛\nキーワード: 医療脱毛 痛み 回数", "です・ます調",
+               ["比較表", "よくある質問（FAQ）"], "")
+LOGO_ANSWERS = ("さくらマガジン（Sakura Magazine）", "ナチュラル・やさしい", ["Webサイト", "SNS"],
+                "桜色と白を基調にしたいです。")
+
+LISTINGS = [
+    ListingSpec(
+        "hanako", "SEO記事を1本作成します（3,000字）", "writing",
+        "美容・医療分野を中心に5年間SEO記事を書いてきたライターが、検索意図を押さえた記事を1本（3,000字前後）"
+        "作成します。\n・キーワードに沿った見出し構成\n・医療広告ガイドラインに配慮した表現\n・コピペチェック済み"
+        "\n構成案からお任せいただくことも可能です（オプション）。",
+        price=15_000, delivery_days=5, included_revisions=1, days_ago=30,
+        options=[
+            {"title": "キーワード選定・構成案の作成", "price": 5_000, "extra_days": 2},
+            {"title": "WordPressへの入稿", "price": 3_000, "extra_days": 0},
+            {"title": "アイキャッチ画像の選定", "price": 2_000, "extra_days": 0},
+        ],
+        questions=[
+            {"kind": "text", "text": "記事のテーマと、上位表示を狙いたいキーワードを教えてください",
+             "example": "テーマ: 敏感肌向けのスキンケア／キーワード: 敏感肌 化粧水 選び方", "required": True},
+            {"kind": "single", "text": "文体をお選びください", "choices": ["です・ます調", "だ・である調"],
+             "example": "です・ます調", "required": True},
+            {"kind": "multiple", "text": "記事に入れたい要素を選んでください（複数選択可）",
+             "choices": ["比較表", "まとめ", "よくある質問（FAQ）", "専門家のコメント枠"],
+             "example": "比較表、よくある質問（FAQ）", "required": False},
+            {"kind": "text", "text": "参考にしたい記事や競合サイトのURLがあれば教えてください",
+             "example": "https://example.com/column/skincare", "required": False},
+        ],
+        orders=[
+            OrderSpec("completed", ("キーワード選定・構成案の作成",), SEO_ANSWERS, [
+                (18, "client", "buy", ""),
+                (17.9, "hanako", "say", "ご購入ありがとうございます。ヒアリングシートを拝見しました。"
+                                        "構成案から進めさせていただきます。"),
+                (17.8, "hanako", "accept", ""),
+                (12, "hanako", "deliver", "構成案と記事本文（3,200字）を納品いたします。ご確認をお願いいたします。"),
+                (11.5, "client", "request_revision", "施術回数の目安を、クリニック公式サイトの表現（5〜8回）に"
+                                                     "合わせてください。"),
+                (10.5, "hanako", "deliver", "ご指摘の箇所を修正して再納品いたします。"),
+                (10, "client", "approve", ""),
+                (10, "client", "say", "丁寧にご対応いただきありがとうございました。また依頼させてください。"),
+            ]),
+            OrderSpec("delivered", ("WordPressへの入稿",), (
+                "テーマ: 敏感肌向けのスキンケア\nキーワード: 敏感肌 化粧水 選び方", "です・ます調", ["まとめ"],
+                "https://example.com/column/skincare"), [
+                (6, "client", "buy", ""),
+                (5.8, "hanako", "accept", ""),
+                (5.8, "hanako", "say", "ご依頼ありがとうございます。5日後のお届けを目安に進めます。"),
+                (1, "hanako", "deliver", "記事本文（3,100字）を納品し、WordPressに下書きとして入稿しました。"
+                                         "ご確認をお願いいたします。"),  # 72 h to approve: auto-approval in 2 days
+            ]),
+            OrderSpec("in_progress", ("キーワード選定・構成案の作成", "WordPressへの入稿"), (
+                "テーマ: 医療ハイフの効果とダウンタイム\nキーワード: ハイフ 効果 いつから", "です・ます調",
+                ["比較表", "専門家のコメント枠"], ""), [
+                (3, "client", "buy", ""),
+                (2.9, "hanako", "accept", ""),
+                (0.6, "hanako", "progress", "構成案が確定し、本文の執筆に入りました。明日、前半部分をお見せします。",
+                 {"percent": 60, "next_in_days": 1}),
+            ]),
+            OrderSpec("in_progress", (), ("テーマ: 冬の乾燥肌対策\nキーワード: 乾燥肌 対策 冬", "だ・である調", [], ""), [
+                (1.6, "client", "buy", ""),
+                (1.5, "hanako", "accept", ""),
+                (1.5, "hanako", "say", "ご依頼ありがとうございます。明日から執筆に入ります。"),
+                # pending: 山田花子 has 24 hours to agree or refuse (silence = cancelled, full refund)
+                (0.25, "client", "cancel_request", "社内で記事の企画そのものが中止になってしまいました。"
+                                                   "執筆前でしたら、キャンセルさせていただけないでしょうか。",
+                 {"reason": "other"}),
+            ]),
+            OrderSpec("purchased", ("アイキャッチ画像の選定",), (
+                "テーマ: 美容クリニックの選び方\nキーワード: 美容クリニック 選び方", "です・ます調", [], ""), [
+                (0.4, "client", "buy", ""),  # the 48 h for a first word run until tomorrow
+            ]),
+        ],
+    ),
+    ListingSpec(
+        "ken", "ロゴを3案ご提案します", "design",
+        "会社・お店・サービスのロゴを、ヒアリングをもとに3案ご提案します。\n"
+        "・選んでいただいた1案を修正2回まで調整\n・納品形式: PNG（透過）・JPG\n"
+        "名刺デザインや使用ガイドラインもオプションで承ります。",
+        price=30_000, delivery_days=7, included_revisions=2, days_ago=25,
+        options=[
+            {"title": "名刺デザイン（両面）", "price": 10_000, "extra_days": 3},
+            {"title": "ロゴの使用ガイドライン", "price": 8_000, "extra_days": 2},
+            {"title": "AI・SVGデータでの納品", "price": 3_000, "extra_days": 0},
+        ],
+        questions=[
+            {"kind": "text", "text": "ロゴに入れる名前（会社名・店名）を教えてください",
+             "example": "Cafe Komorebi（カフェ こもれび）", "required": True},
+            {"kind": "single", "text": "ご希望のテイストを1つお選びください",
+             "choices": ["ナチュラル・やさしい", "シンプル・モダン", "高級感・エレガント", "ポップ・かわいい"],
+             "example": "ナチュラル・やさしい", "required": True},
+            {"kind": "multiple", "text": "ロゴを使う場所を選んでください（複数選択可）",
+             "choices": ["Webサイト", "名刺", "看板", "SNS", "商品パッケージ"], "example": "Webサイト、名刺、SNS",
+             "required": True},
+            {"kind": "text", "text": "使いたい色・避けたい色など、イメージがあれば教えてください",
+             "example": "緑と茶色を使いたいです。赤は避けてください。", "required": False},
+        ],
+        orders=[
+            # Seed 002: the seller never answers, the 48 h rule cancels and refunds, the buyer buys again.
+            OrderSpec("cancelled", ("名刺デザイン（両面）",), LOGO_ANSWERS, [
+                (3, "client", "buy", ""),
+                (2.9, "client", "say", "はじめまして。Webマガジン「さくらマガジン」のロゴをお願いしたく購入しました。"
+                                       "よろしくお願いいたします。"),
+                (2, "system", "remind", ""),  # 24 h left
+                (1.25, "system", "remind", ""),  # 6 h left
+                (0.99, "system", "settle", ""),  # just after the 48 h: the path `tick` takes
+                (0.95, "ken", "say", "ご連絡に気づかず、大変申し訳ありませんでした。もしチャンスをいただけるので"
+                                     "あれば、ぜひもう一度担当させてください。"),
+            ]),
+            OrderSpec("responded", ("名刺デザイン（両面）",), LOGO_ANSWERS, [
+                (0.9, "client", "buy", ""),  # the buyer buys the same service again
+                (0.5, "ken", "say", "再度のご購入ありがとうございます。ヒアリングシートを拝見しました。"
+                                    "ご希望の納期はありますか？確認でき次第、承諾いたします。"),
+            ]),
+        ],
+    ),
+    ListingSpec(
+        "ken", "Djangoアプリの不具合を1件修正します", "development",
+        "Djangoで作られたWebアプリの不具合を1件調査・修正します。修正内容の説明とテストコードを添えて納品します。",
+        price=20_000, delivery_days=3, included_revisions=1, days_ago=40, paused_days_ago=2,
+        questions=[
+            {"kind": "text", "text": "不具合の内容と、再現する手順を教えてください",
+             "example": "管理画面でCSVを出力すると500エラーになります（Django 4.2）", "required": True},
+        ],
+    ),
 ]
 
 # Last access shown on profiles (days ago): the client was last seen about 23 hours ago (seed 000).
@@ -238,14 +467,15 @@ LAST_ACCESS = {"client": 23 / 24, "hanako": 0.02, "ken": 0.1}
 
 
 @contextmanager
-def as_of(days_ago: float):
-    """Run the block with clock.now() `days_ago` in the past, on a private offset file."""
+def as_of(ago: float | timedelta):
+    """Run the block with clock.now() `ago` (days, or a timedelta) in the past, on a private offset file."""
     base = clock.offset()  # keep the demo clock's own shift, if `timetravel` was used
+    ago = ago if isinstance(ago, timedelta) else timedelta(days=ago)
     with tempfile.TemporaryDirectory() as tmp, override_settings(
         ANSHIN_ALLOW_TIME_TRAVEL=True, ANSHIN_CLOCK_FILE=Path(tmp) / "clock_offset"
     ):
         clock.reset()
-        clock.travel(base - timedelta(days=days_ago))
+        clock.travel(base - ago)
         try:
             yield
         finally:
@@ -258,7 +488,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.new_users = set()
         self.users = {key: self._user(key, **spec) for key, spec in USERS.items()}
-        created = 0
+        created = Counter()
+        jobs_by_index = {}
         for index, spec in enumerate(OPEN_JOBS):
             with transaction.atomic():
                 job, new = self._job(spec)
@@ -266,19 +497,37 @@ class Command(BaseCommand):
                     for job_index, worker, days_ago, action, talk in APPLICATIONS:
                         if job_index == index:
                             self._application(job, worker, days_ago, action, talk)
-            created += new
+                    if TEST_TASK.job == index:
+                        self._test_task(job, TEST_TASK)
+            jobs_by_index[index] = job
+            created["job"] += new
         for deal in DEALS:
             if not Job.objects.filter(client=self.users["client"], title=deal.job.title).exists():
                 with transaction.atomic():
                     self._deal(deal)
-                created += 1
+                created["job"] += 1
+        for spec in LISTINGS:
+            if not Listing.objects.filter(seller=self.users[spec.seller], title=spec.title).exists():
+                with transaction.atomic():
+                    created["order"] += self._listing(spec)
+                created["listing"] += 1
+        for job_index, worker, days_ago, text in SCOUTS:
+            job = jobs_by_index[job_index]
+            if not Scout.objects.filter(job=job, worker=self.users[worker]).exists():
+                with as_of(days_ago):
+                    jobs.scout_send(user=self.users["client"], job_id=job.pk, worker_id=self.users[worker].pk,
+                                    message=text)
+                created["scout"] += 1
         for key, days_ago in LAST_ACCESS.items():
             if key in self.new_users:
                 with as_of(days_ago):
                     presence_touch(self.users[key])
-        self.stdout.write(
-            f"demo data: {created} job(s) created" if created else "demo data: already loaded, nothing changed"
-        )
+        if created:
+            done = ", ".join(f"{created[kind]} {kind}(s)" for kind in ("job", "listing", "order", "scout")
+                             if created[kind])
+            self.stdout.write(f"demo data: {done} created")
+        else:
+            self.stdout.write("demo data: already loaded, nothing changed")
         self._print_logins()
 
     # --- building blocks --------------------------------------------------------------------------------
@@ -329,13 +578,43 @@ class Command(BaseCommand):
                     jobs.application_transition(application_id=application.pk, user=self.users["client"],
                                                 action=action, reason="budget" if action == "decline" else "")
 
+    def _thread_step(self, deal, kind: str, who: str, action: str, text: str, args: dict) -> bool:
+        """Steps any deal's thread (contract or order) can take; False if `action` is not one of them."""
+        user, thread = self.users.get(who), deal.thread
+        if action == "say":
+            self._say(thread, who, text)
+        elif action == "read":
+            thread_mark_read(thread=thread, user=user)
+        elif action == "progress":
+            message_send_progress(thread=thread, sender=user, percent=args["percent"],
+                                  next_date=clock.today() + timedelta(days=args["next_in_days"]), comment=text)
+        elif action == "delay":
+            deal.refresh_from_db(fields=["delivery_date"])
+            message_send_delay(thread=thread, sender=user, late_item=args["late_item"], reason=text,
+                               new_date=deal.delivery_date + timedelta(days=args["days_after_delivery_date"]))
+        elif action == "date_change":
+            deal.refresh_from_db(fields=["delivery_date"])
+            date_change_propose(deal_kind=kind, deal_id=deal.pk, user=user, reason=text,
+                                new_date=deal.delivery_date + timedelta(days=args["days_after_delivery_date"]))
+        elif action == "ack":
+            message_acknowledge(thread=thread, sender=user,
+                                reply_by=clock.today() + timedelta(days=args["reply_in_days"]))
+        elif action == "nudge":
+            thread_nudge(thread=thread, sender=user)
+        else:
+            return False
+        return True
+
     def _deal(self, deal: Deal) -> None:
         client = self.users["client"]
         job, _ = self._job(deal.job)
         application = contract = None
-        for days_ago, who, action, text in deal.steps:
+        for days_ago, who, action, text, *more in deal.steps:
+            args = more[0] if more else {}
             with as_of(days_ago):
                 user = self.users.get(who)
+                if contract is not None and self._thread_step(contract, "contract", who, action, text, args):
+                    continue
                 if action == "apply":
                     application = self._apply(job, who, text, deal.amount)
                 elif action == "offer":
@@ -344,10 +623,6 @@ class Command(BaseCommand):
                         delivery_date=clock.now().date() + timedelta(days=14), title=job.title,
                     )
                     jobs.job_transition(job_id=job.pk, user=client, action="close")
-                elif action == "say":
-                    self._say(contract.thread, who, text)
-                elif action == "read":
-                    thread_mark_read(thread=contract.thread, user=user)
                 elif action == "fund":
                     contracts.contract_fund(contract_id=contract.pk, user=user)
                 elif action == "deliver":
@@ -371,6 +646,70 @@ class Command(BaseCommand):
         contract.refresh_from_db()
         if contract.state != deal.state:
             raise CommandError(f"demo deal {deal.job.title!r} ended in {contract.state}, not {deal.state}")
+
+    def _listing(self, spec: ListingSpec) -> int:
+        """The listing, then the client's orders on it; returns how many orders were placed."""
+        seller = self.users[spec.seller]
+        with as_of(spec.days_ago):
+            listing = orders.listing_create(
+                user=seller, title=spec.title, description=spec.description, category=spec.category,
+                price=spec.price, delivery_days=spec.delivery_days, included_revisions=spec.included_revisions,
+                options=spec.options, questions=spec.questions,
+            )
+        for order_spec in spec.orders:
+            self._order(listing, order_spec)
+        if spec.paused_days_ago is not None:
+            with as_of(spec.paused_days_ago):
+                orders.listing_transition(listing_id=listing.pk, user=seller, action="pause")
+        return len(spec.orders)
+
+    def _order(self, listing: Listing, spec: OrderSpec) -> None:
+        buyer = self.users["client"]
+        options = {option.title: option.pk for option in listing.options.all()}
+        questions = list(listing.questions.all())
+        answers = {q.pk: answer for q, answer in zip(questions, spec.answers, strict=True)}
+        order = None
+        for days_ago, who, action, text, *more in spec.steps:
+            args = more[0] if more else {}
+            with as_of(days_ago):
+                user = self.users.get(who)
+                if action == "buy":
+                    order = orders.order_purchase(listing_id=listing.pk, user=buyer,
+                                                  option_ids=[options[title] for title in spec.options],
+                                                  answers=answers)
+                elif self._thread_step(order, "order", who, action, text, args):
+                    pass
+                elif action == "accept":
+                    orders.order_accept(order_id=order.pk, user=user)
+                elif action == "deliver":
+                    orders.order_deliver(order_id=order.pk, user=user, body=text)
+                elif action == "request_revision":
+                    orders.order_request_revision(order_id=order.pk, user=user, reason=text)
+                elif action == "approve":
+                    orders.order_approve(order_id=order.pk, user=user)
+                elif action == "cancel_request":
+                    orders.order_cancel_request(order_id=order.pk, user=user, reason=args["reason"], detail=text)
+                elif action == "remind":
+                    orders.order_remind(order.pk)
+                elif action == "settle":
+                    orders.order_settle_due(order.pk)
+                else:
+                    raise CommandError(f"unknown demo order step {action!r}")
+        order.refresh_from_db()
+        if order.state != spec.state:
+            raise CommandError(f"demo order {order.title!r} ended in {order.state}, not {spec.state}")
+
+    def _test_task(self, job: Job, spec: TestTaskSpec) -> None:
+        client, worker = self.users["client"], self.users[spec.worker]
+        application = job.applications.get(worker=worker)
+        with as_of(spec.shortlisted):
+            jobs.application_transition(application_id=application.pk, user=client, action="shortlist")
+        with as_of(spec.sent):
+            jobs.test_task_send(application_id=application.pk, user=client, instructions=spec.instructions,
+                                duration=spec.duration, links=spec.links)
+        with as_of(spec.sent - spec.blocked_after):
+            thread_mark_read(thread=application.thread, user=worker)
+            jobs.test_task_report_blocker(application_id=application.pk, user=worker, question=spec.question)
 
     def _print_logins(self) -> None:
         self.stdout.write("")
