@@ -5,26 +5,25 @@ and the client's orders in each state of the order flow — with the deal tools 
 a pending キャンセル申請, a test task whose clock is stopped by a blocker question (seed 000) and a scout.
 
 Everything is built through the real services, so the ledger, audit log, threads and notifications are
-exactly what the product would have written. Each deal is played out on a private, backdated clock (the
-same offset mechanism as `timetravel`, pointed at a temporary file, so the shared demo clock is never
-touched): timelines read "3日前に納品" and timers are armed where a real deal would have them. The lapsed
-offer and the order nobody answered for 48 hours are settled by the same code path that `tick` uses.
+exactly what the product would have written. Each step is played on a private, backdated clock (see
+`as_of`: `clock.now()` stands still at the step's moment; the shared demo clock file is never touched):
+timelines read "3日前に納品" and timers are armed where a real deal would have them. Reminders that fell
+due, the lapsed offer and the order nobody answered for 48 hours are settled by the same code paths that
+`tick` uses, at the moment `tick` would have run them.
 
 Idempotent: users are found by e-mail, deals by job title, listings (and the orders played with them) by
 seller and title, scouts by job and worker; what exists is left alone.
 """
 
-import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.test.utils import override_settings
+from django.utils import timezone
 
 from anshin.accounts.models import User
 from anshin.accounts.presence import presence_touch
@@ -157,8 +156,8 @@ DEALS = [
         (7, "client", "fund", ""),
         (6.5, "ken", "say", "仮払いを確認しました。本日から作業を開始します。来週水曜に途中経過をご報告します。"),
         (6, "client", "read", ""),
-        (4, "ken", "progress", "CSV出力の基本機能を実装しました。次回は月次集計を含めた画面でプレビューをお送りします。",
-         {"percent": 40, "next_in_days": 5}),
+        (4, "ken", "progress", "CSV出力の基本機能を実装しました。次回は月次集計を含めた画面で"
+                               "プレビューをお送りします。", {"percent": 40, "next_in_days": 5}),
         (3.8, "client", "read", ""),
         (1.5, "ken", "delay", "日付をまたぐ勤務の打刻が想定より多く、月次集計の処理を見直す必要があるためです。",
          {"late_item": "納品（CSV出力機能一式）", "days_after_delivery_date": 7}),
@@ -394,7 +393,8 @@ LISTINGS = [
                 (0.6, "hanako", "progress", "構成案が確定し、本文の執筆に入りました。明日、前半部分をお見せします。",
                  {"percent": 60, "next_in_days": 1}),
             ]),
-            OrderSpec("in_progress", (), ("テーマ: 冬の乾燥肌対策\nキーワード: 乾燥肌 対策 冬", "だ・である調", [], ""), [
+            OrderSpec("in_progress", (), (
+                "テーマ: 冬の乾燥肌対策\nキーワード: 乾燥肌 対策 冬", "だ・である調", [], ""), [
                 (1.6, "client", "buy", ""),
                 (1.5, "hanako", "accept", ""),
                 (1.5, "hanako", "say", "ご依頼ありがとうございます。明日から執筆に入ります。"),
@@ -466,26 +466,45 @@ LISTINGS = [
 LAST_ACCESS = {"client": 23 / 24, "hanako": 0.02, "ken": 0.1}
 
 
+# The instant the run started: every step is placed relative to it, so the intervals between steps are exact
+# (the blocked test task shows exactly the time that was left, whatever the machine's speed).
+_anchor: datetime | None = None
+
+
 @contextmanager
 def as_of(ago: float | timedelta):
-    """Run the block with clock.now() `ago` (days, or a timedelta) in the past, on a private offset file."""
-    base = clock.offset()  # keep the demo clock's own shift, if `timetravel` was used
+    """Run the block with clock.now() standing still `ago` (days, or a timedelta) before the start of the run,
+    shifted like the demo clock if `timetravel` was used. Only `anshin.core.clock` is touched, and only for
+    the block: the shared demo clock file is never written."""
     ago = ago if isinstance(ago, timedelta) else timedelta(days=ago)
-    with tempfile.TemporaryDirectory() as tmp, override_settings(
-        ANSHIN_ALLOW_TIME_TRAVEL=True, ANSHIN_CLOCK_FILE=Path(tmp) / "clock_offset"
-    ):
-        clock.reset()
-        clock.travel(base - ago)
-        try:
-            yield
-        finally:
-            clock.reset()
+    moment = (_anchor or timezone.now()) + clock.offset() - ago
+    real_now = clock.now
+    clock.now = lambda: moment  # clock.today() and every service read the time through clock.now
+    try:
+        yield
+    finally:
+        clock.now = real_now
+
+
+@contextmanager
+def anchored():
+    global _anchor
+    _anchor = timezone.now()
+    try:
+        yield
+    finally:
+        _anchor = None
 
 
 class Command(BaseCommand):
     help = "Load the demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
+        with anchored():
+            self._load()
+        self._print_logins()
+
+    def _load(self) -> None:
         self.new_users = set()
         self.users = {key: self._user(key, **spec) for key, spec in USERS.items()}
         created = Counter()
@@ -522,13 +541,12 @@ class Command(BaseCommand):
             if key in self.new_users:
                 with as_of(days_ago):
                     presence_touch(self.users[key])
-        if created:
+        if sum(created.values()):
             done = ", ".join(f"{created[kind]} {kind}(s)" for kind in ("job", "listing", "order", "scout")
                              if created[kind])
             self.stdout.write(f"demo data: {done} created")
         else:
             self.stdout.write("demo data: already loaded, nothing changed")
-        self._print_logins()
 
     # --- building blocks --------------------------------------------------------------------------------
 
