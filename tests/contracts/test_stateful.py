@@ -174,7 +174,12 @@ class ContractSpine(RuleBasedStateMachine):
         before = Contract.objects.get(pk=contract_id)
         # What the flow table says must happen: a due timer is settled first, then the move is judged.
         state = before.state
-        if before.due_at and before.due_at <= clock.now():
+        now = clock.now()
+        lapsing = TerminationRequest.objects.filter(contract=before, state="pending", due_at__lte=now).first()
+        own_due = bool(before.due_at and before.due_at <= now)
+        if lapsing is not None and (not own_due or lapsing.due_at <= before.due_at):
+            state = "terminated"  # silence on a 契約途中終了リクエスト is agreement, and it fell due first
+        elif own_due:
             state = CONTRACT_FLOW.find(before.timer_action, state, Actor.SYSTEM).target
         role = {"client": Actor.CLIENT, "worker": Actor.WORKER, "operator": Actor.OPERATOR}.get(who)
         try:
