@@ -8,7 +8,7 @@ from anshin.jobs import services as jobs
 
 
 def job(client, **over):
-    today = clock.now().date()
+    today = clock.today()
     data = dict(
         title="記事に写真を挿入する業務",
         description="WordPressの記事10本に写真を挿入してください。",
@@ -24,7 +24,7 @@ def job(client, **over):
 def application(client, worker, **over):
     the_job = over.pop("job", None) or job(client)
     data = dict(
-        message="よろしくお願いいたします。", amount=30_000, estimated_date=clock.now().date() + timedelta(days=20)
+        message="よろしくお願いいたします。", amount=30_000, estimated_date=clock.today() + timedelta(days=20)
     )
     data.update(over)
     return jobs.application_create(job_id=the_job.pk, user=worker, **data)
@@ -35,7 +35,7 @@ def contract(client, worker, state="offered", amount=30_000):
     revision_requested, accepted)."""
     app = application(client, worker, amount=amount)
     c = contracts.contract_offer(
-        application_id=app.pk, user=client, amount=amount, delivery_date=clock.now().date() + timedelta(days=20)
+        application_id=app.pk, user=client, amount=amount, delivery_date=clock.today() + timedelta(days=20)
     )
     steps = {
         "awaiting_funding": lambda: contracts.contract_simple_action(

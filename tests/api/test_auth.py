@@ -23,7 +23,7 @@ def _fresh_rate_limits():
 
 def job_payload():
     return json.dumps({"title": "翻訳", "description": "英日翻訳をお願いします。", "category": "translation",
-                       "budget_max": 20_000, "application_deadline": str(clock.now().date() + timedelta(days=5))})
+                       "budget_max": 20_000, "application_deadline": str(clock.today() + timedelta(days=5))})
 
 
 def test_token_from_email_and_password_then_bearer_auth(worker):

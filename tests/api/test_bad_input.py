@@ -21,7 +21,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def day(offset: int) -> str:
-    return str(clock.now().date() + timedelta(days=offset))
+    return str(clock.today() + timedelta(days=offset))
 
 
 def counts():

@@ -13,7 +13,7 @@ from tests.api.conftest import ApiClient, obtain_token
 def test_post_apply_hire_fund_deliver_revise_accept_pays_worker_net(client_user, worker):
     client = ApiClient(obtain_token(client_user))
     hired = ApiClient(obtain_token(worker))
-    today = clock.now().date()
+    today = clock.today()
     amount = 150_000
 
     status, job = client.post("/api/jobs", {

@@ -17,7 +17,7 @@ from tests import factories
 
 
 def _future(days=20):
-    return str(clock.now().date() + timedelta(days=days))
+    return str(clock.today() + timedelta(days=days))
 
 
 # (method, url template, body). Placeholders: {job} {application} {contract} {thread}.

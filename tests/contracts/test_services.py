@@ -200,7 +200,7 @@ def test_offer_with_a_bad_amount_is_refused_and_changes_nothing(client_user, wor
     app = factories.application(client_user, worker)
     error = assert_refused(lambda: contracts.contract_offer(
         application_id=app.pk, user=client_user, amount=amount,
-        delivery_date=clock.now().date() + timedelta(days=10)))
+        delivery_date=clock.today() + timedelta(days=10)))
     assert error.code == "invalid_amount"
     assert not Contract.objects.exists()
 
@@ -209,7 +209,7 @@ def test_offer_with_a_bad_amount_is_refused_and_changes_nothing(client_user, wor
 def test_offer_at_the_amount_bounds_is_accepted(client_user, worker, amount):
     app = factories.application(client_user, worker)
     c = contracts.contract_offer(application_id=app.pk, user=client_user, amount=amount,
-                                 delivery_date=clock.now().date())
+                                 delivery_date=clock.today())
     assert c.amount == amount
     assert c.state == "offered"
 
@@ -218,7 +218,7 @@ def test_offer_with_a_past_delivery_date_is_refused(client_user, worker):
     app = factories.application(client_user, worker)
     error = assert_refused(lambda: contracts.contract_offer(
         application_id=app.pk, user=client_user, amount=30_000,
-        delivery_date=clock.now().date() - timedelta(days=1)))
+        delivery_date=clock.today() - timedelta(days=1)))
     assert error.code == "invalid_date"
 
 
@@ -228,7 +228,7 @@ def test_only_the_jobs_client_can_offer(client_user, worker, stranger):
         before = snapshot()
         with pytest.raises(NotFound):
             contracts.contract_offer(application_id=app.pk, user=user, amount=30_000,
-                                     delivery_date=clock.now().date() + timedelta(days=5))
+                                     delivery_date=clock.today() + timedelta(days=5))
         assert snapshot() == before
 
 
@@ -236,7 +236,7 @@ def test_an_application_gets_one_offer(client_user, worker):
     c = factories.contract(client_user, worker, state="offered")
     error = assert_refused(lambda: contracts.contract_offer(
         application_id=c.application_id, user=client_user, amount=30_000,
-        delivery_date=clock.now().date() + timedelta(days=5)))
+        delivery_date=clock.today() + timedelta(days=5)))
     assert error.code == "not_allowed"
 
 

@@ -46,7 +46,7 @@ def assert_refused(call, code: str | None = None, error=DomainError) -> DomainEr
 
 
 def job_data(**over):
-    today = clock.now().date()
+    today = clock.today()
     data = dict(title="ロゴデザインの依頼", description="新店舗のロゴを作成してください。", category="design",
                 budget_max=50_000, application_deadline=today + timedelta(days=7))
     data.update(over)
@@ -95,7 +95,7 @@ YESTERDAY = object()
     ({"hires": "3"}, "invalid"),
 ])
 def test_posting_a_job_with_bad_input_is_refused_and_changes_nothing(client_user, over, code):
-    today = clock.now().date()
+    today = clock.today()
     over = {k: today if v is TODAY else today - timedelta(days=1) if v is YESTERDAY else v for k, v in over.items()}
     assert_refused(lambda: jobs.job_create(user=client_user, **job_data(**over)), code=code)
     assert not Job.objects.exists()
@@ -126,7 +126,7 @@ def test_close_and_reopen_follow_the_flow(client_user, stranger):
 
 def apply(job, user, **over):
     data = dict(message="ぜひお手伝いさせてください。", amount=45_000,
-                estimated_date=clock.now().date() + timedelta(days=10))
+                estimated_date=clock.today() + timedelta(days=10))
     data.update(over)
     return jobs.application_create(job_id=job.pk, user=user, **data)
 
@@ -171,16 +171,16 @@ def test_a_closed_job_takes_no_applications(client_user, worker):
 
 
 def test_a_job_past_its_application_deadline_takes_no_applications(client_user, worker):
-    job = factories.job(client_user, application_deadline=clock.now().date() + timedelta(days=1))
+    job = factories.job(client_user, application_deadline=clock.today() + timedelta(days=1))
     with time_machine.travel(clock.now() + timedelta(days=3)):
-        assert_refused(lambda: apply(job, worker, estimated_date=clock.now().date() + timedelta(days=5)),
+        assert_refused(lambda: apply(job, worker, estimated_date=clock.today() + timedelta(days=5)),
                        code="closed")
 
 
 def test_applying_to_a_missing_job_is_404(worker):
     with pytest.raises(NotFound):
         jobs.application_create(job_id=999_999, user=worker, message="応募します", amount=10_000,
-                                estimated_date=clock.now().date())
+                                estimated_date=clock.today())
 
 
 @pytest.mark.parametrize(("over", "code"), [
@@ -205,7 +205,7 @@ def test_applying_with_bad_input_is_refused_and_changes_nothing(client_user, wor
 
 def test_applying_with_a_past_estimated_date_is_refused(client_user, worker):
     job = factories.job(client_user)
-    assert_refused(lambda: apply(job, worker, estimated_date=clock.now().date() - timedelta(days=1)),
+    assert_refused(lambda: apply(job, worker, estimated_date=clock.today() - timedelta(days=1)),
                    code="invalid_date")
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from anshin import rules
 from anshin.core import timers
@@ -44,7 +45,7 @@ def test_reply_and_sweepers_at_the_escalation_instant(client_user, worker):
             else:
                 def reply(thread=thread, nudge=nudge):
                     return message_acknowledge(thread=thread, sender=client_user,
-                                               reply_by=nudge.due_at.date() + timedelta(days=1))
+                                               reply_by=timezone.localtime(nudge.due_at).date() + timedelta(days=1))
             calls = {"reply": reply, "tick": timers.sweep, "settle": lambda pk=nudge.pk: nudge_settle_due(pk)}
             order = rng.sample(sorted(calls), k=3)
             outcome = dict(zip(order, run_together(*(calls[name] for name in order)), strict=True))

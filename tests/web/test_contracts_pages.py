@@ -239,7 +239,7 @@ def test_offer_form_prefills_from_the_application_and_creates_the_contract(clien
 def test_offer_with_a_bad_amount_is_refused_and_creates_nothing(amount, message, client_user, worker):
     app = factories.application(client_user, worker)
     response = login(client_user).post(reverse("contracts:offer", args=[app.pk]), {
-        "amount": amount, "delivery_date": (clock.now().date() + timedelta(days=10)).isoformat()})
+        "amount": amount, "delivery_date": (clock.today() + timedelta(days=10)).isoformat()})
     assert response.status_code == 400
     assert message in text(response)
     assert not Contract.objects.exists()
@@ -250,7 +250,7 @@ def test_offer_with_a_bad_amount_is_refused_and_creates_nothing(amount, message,
 def test_offer_with_a_past_date_or_missing_fields_is_refused(client_user, worker):
     app = factories.application(client_user, worker)
     url = reverse("contracts:offer", args=[app.pk])
-    past = (clock.now().date() - timedelta(days=1)).isoformat()
+    past = (clock.today() - timedelta(days=1)).isoformat()
     assert "納期には今日以降の日付を指定してください。" in text(login(client_user).post(url, {"amount": 30_000,
                                                                                   "delivery_date": past}))
     assert "このフィールドは必須です" in text(login(client_user).post(url, {}))

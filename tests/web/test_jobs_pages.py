@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def today():
-    return clock.now().date()
+    return clock.today()
 
 
 def html(response) -> str:

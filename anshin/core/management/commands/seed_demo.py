@@ -568,7 +568,7 @@ class Command(BaseCommand):
         if job:
             return job, False
         with as_of(spec.days_ago):
-            today = clock.now().date()
+            today = clock.today()
             job = jobs.job_create(
                 user=client, title=spec.title, description=spec.description, category=spec.category,
                 skills=spec.skills, budget_min=spec.budget_min, budget_max=spec.budget_max,
@@ -578,7 +578,7 @@ class Command(BaseCommand):
 
     def _apply(self, job: Job, worker: str, text: str, amount: int):
         return jobs.application_create(job_id=job.pk, user=self.users[worker], message=text, amount=amount,
-                                       estimated_date=clock.now().date() + timedelta(days=20))
+                                       estimated_date=clock.today() + timedelta(days=20))
 
     def _say(self, thread, who: str, text: str) -> None:
         message_send(thread=thread, sender=self.users[who], body=text)
@@ -638,7 +638,7 @@ class Command(BaseCommand):
                 elif action == "offer":
                     contract = contracts.contract_offer(
                         application_id=application.pk, user=client, amount=deal.amount,
-                        delivery_date=clock.now().date() + timedelta(days=14), title=job.title,
+                        delivery_date=clock.today() + timedelta(days=14), title=job.title,
                     )
                     jobs.job_transition(job_id=job.pk, user=client, action="close")
                 elif action == "fund":
