@@ -13,7 +13,7 @@ from django.utils import translation
 from anshin.contracts.flow import CONTRACT_FLOW, TERMINATION_FLOW
 from anshin.core.flows import Actor, Flow, T, Timer
 from anshin.deals.flow import DATE_CHANGE_FLOW
-from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW
+from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW, SCOUT_FLOW, TEST_TASK_FLOW
 from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
 
 # (flow, module holding its table). Add new deal types (orders, …) here.
@@ -23,6 +23,8 @@ FLOWS: list[tuple[Flow, str]] = [
     (DATE_CHANGE_FLOW, "anshin/deals/flow.py"),
     (JOB_FLOW, "anshin/jobs/flow.py"),
     (APPLICATION_FLOW, "anshin/jobs/flow.py"),
+    (TEST_TASK_FLOW, "anshin/jobs/flow.py"),
+    (SCOUT_FLOW, "anshin/jobs/flow.py"),
     (LISTING_FLOW, "anshin/orders/flow.py"),
     (ORDER_FLOW, "anshin/orders/flow.py"),
     (CANCEL_REQUEST_FLOW, "anshin/orders/flow.py"),
@@ -62,10 +64,15 @@ def _timer(flow: Flow, t: T, source: str) -> Timer | None:
     return None
 
 
+def _after(timer: Timer) -> str:
+    """A fixed duration, or a clock that can pause: the remaining time kept in a field of the deal."""
+    return f"残り時間（`{timer.after}`）" if isinstance(timer.after, str) else duration(timer.after)
+
+
 def _timer_text(timer: Timer | None) -> str:
     if timer is None:
         return ""
-    text = f"`{timer.state}` に入って{duration(timer.after)}後"
+    text = f"`{timer.state}` に入って{_after(timer)}後"
     if timer.reminders:
         text += "（リマインド: " + "、".join(f"{duration(r)}前" for r in timer.reminders) + "）"
     return text
@@ -79,7 +86,7 @@ def mermaid(flow: Flow) -> str:
     for t in flow.transitions:
         for source in t.sources:
             timer = _timer(flow, t, source)
-            who = f"⏱ {duration(timer.after)}" if timer else _who(t)
+            who = f"⏱ {_after(timer)}" if timer else _who(t)
             lines.append(f"    {source} --> {t.target}: {t.action}（{who}）")
     for state in flow.states:
         if state in flow.terminal:
