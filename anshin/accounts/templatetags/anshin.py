@@ -7,7 +7,6 @@
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from anshin.accounts import presence
 from anshin.core.money import yen as _yen
@@ -39,10 +38,10 @@ def exact(moment):
 def last_access(user):
     """`<span title="2026/07/19 10:31">約23時間前</span>`, or 「非公開」 when the user hides it."""
     if user.hide_last_access:
-        return mark_safe('<span class="last-access">非公開</span>')
+        return format_html('<span class="last-access">{}</span>', "非公開")
     moment = presence.last_seen(user)
     if moment is None:
-        return mark_safe('<span class="last-access">記録なし</span>')
+        return format_html('<span class="last-access">{}</span>', "記録なし")
     return format_html(
         '<time class="last-access" datetime="{}" title="{}">{}</time>',
         moment.isoformat(),
