@@ -69,3 +69,11 @@ NUDGE_ESCALATION_BUSINESS_DAYS = 3  # still no reply during a contract → an op
 
 # §7 operations: a new queue item (dispute, escalation) is due this many business days after it is opened
 OPS_QUEUE_DUE_BUSINESS_DAYS = 2
+
+# §6 trust and safety
+PERMIT_DUE_BUSINESS_DAYS = 2  # サービス外連絡申請: operators decide within 2 business days (JP holidays excluded)
+PERMIT_PURPOSE_MAX_LENGTH = 1_000
+GUARD_FLAG_HOLDS = 3  # the third hold…
+GUARD_FLAG_WINDOW = timedelta(days=30)  # …within 30 days raises an operator flag
+REPORT_TEXT_MAX_LENGTH = 2_000
+OPS_NOTE_MAX_LENGTH = 2_000  # every operator action carries an internal note

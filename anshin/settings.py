@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "anshin.orders",
     "anshin.ops",
     "anshin.deals",
+    "anshin.trust",
 ]
 
 MIDDLEWARE = [

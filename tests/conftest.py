@@ -81,7 +81,11 @@ def stranger(make_user):
 
 @pytest.fixture
 def operator(make_user):
-    return make_user("operator", display_name="事務局", is_staff=True)
+    from anshin.ops.permissions import grant_operator
+
+    user = make_user("operator", display_name="事務局")
+    grant_operator(user)
+    return user
 
 
 CHROMIUM = "/usr/bin/chromium"

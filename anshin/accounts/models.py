@@ -34,6 +34,11 @@ class User(AbstractUser):
     bio = models.TextField("自己紹介", max_length=4000, blank=True)
     skills = models.CharField("スキル", max_length=300, blank=True, help_text="カンマ区切り")
     hide_last_access = models.BooleanField("最終アクセス日時を非公開にする", default=False)
+    identity_verified_at = models.DateTimeField("本人確認日時", null=True, blank=True)
+    # Operator measures (PRODUCT.md §6): a restricted user cannot send messages; a suspended one cannot log in
+    # (is_active is cleared too) and their open deals are frozen.
+    messaging_restricted_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -52,7 +57,9 @@ class User(AbstractUser):
 
     @property
     def is_operator(self) -> bool:
-        return self.is_staff
+        """事務局: staff with the operators' permission (the group 事務局, see ops.permissions). The is_staff
+        test first keeps the common case free of queries; Django caches the permission per instance."""
+        return self.is_active and self.is_staff and self.has_perm("ops.act")
 
 
 class Presence(models.Model):

@@ -73,6 +73,8 @@ class Message(models.Model):
     progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     next_date = models.DateField(null=True, blank=True)
     late_item = models.CharField(max_length=100, blank=True)
+    masked = models.BooleanField(default=False)  # sent with contact details replaced by ●●● (contact guard)
+    caution = models.JSONField(default=list, blank=True)  # scam signals found: the recipients see 事務局からの注意
 
     class Meta:
         indexes = [

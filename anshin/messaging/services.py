@@ -331,7 +331,7 @@ def nudge_settle_due(nudge_id: int) -> str | None:
             return None
         days = rules.NUDGE_ESCALATION_BUSINESS_DAYS
         item = queue_item_open(
-            kind="nudge_escalation", subject=thread, dedupe_key=f"nudge:{nudge.pk}",
+            kind="nudge_escalation", subject=thread, dedupe_key=f"nudge:{nudge.pk}", concerns=nudge.recipient,
             due_at=add_business_days(now, rules.OPS_QUEUE_DUE_BUSINESS_DAYS),
             summary=f"返信催促から{days}営業日、{nudge.recipient.name}さんの返信がありません: {thread.subject}",
             payload={"nudge_id": nudge.pk, "thread_id": thread.pk, "sender_id": nudge.sender_id,

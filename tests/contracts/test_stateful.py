@@ -40,6 +40,7 @@ from anshin.deals import services as deals
 from anshin.deals.models import DateChangeRequest
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, escrow_code, worker_code
+from anshin.ops.permissions import grant_operator
 from tests import factories
 from tests.ledger_checks import assert_ledger_sound, assert_replay_writes_nothing
 
@@ -112,6 +113,7 @@ class ContractSpine(RuleBasedStateMachine):
             )
             for who in WHO
         }
+        grant_operator(self.users["operator"])
         self.ids: list[int] = []
 
     def teardown(self):

@@ -33,6 +33,7 @@ from anshin.core.models import AuditEvent
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, escrow_code, worker_code
 from anshin.messaging.services import message_send
+from anshin.ops.permissions import grant_operator
 from anshin.orders import selectors
 from anshin.orders import services as orders
 from anshin.orders.flow import CANCEL_REASONS, OPEN, ORDER_FLOW
@@ -82,6 +83,7 @@ class OrderMachine(RuleBasedStateMachine):
                                           display_name=f"{who}{n}", is_staff=(who == "operator"))
             for who in WHO
         }
+        grant_operator(self.users["operator"])
         self.ids: list[int] = []
         self.listing = None
 

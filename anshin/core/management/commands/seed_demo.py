@@ -40,6 +40,7 @@ from anshin.messaging.services import (
     thread_mark_read,
     thread_nudge,
 )
+from anshin.ops.permissions import grant_operator
 from anshin.orders import services as orders
 from anshin.orders.models import Listing
 
@@ -559,6 +560,8 @@ class Command(BaseCommand):
         user = User.objects.create_user(email=email, password=PASSWORD, display_name=display_name, bio=bio,
                                         skills=skills, is_staff=is_staff)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        if is_staff:
+            grant_operator(user)
         self.new_users.add(key)
         return user
 
