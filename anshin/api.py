@@ -21,7 +21,9 @@ from anshin.core.errors import DomainError
 from anshin.deals.api import router as deals_router
 from anshin.jobs.api import router as jobs_router
 from anshin.messaging.api import router as messaging_router
+from anshin.ops.api import router as ops_router
 from anshin.orders.api import router as orders_router
+from anshin.trust.api import router as trust_router
 
 
 class Renderer(JSONRenderer):
@@ -231,6 +233,8 @@ api.add_router("", contracts_router)
 api.add_router("", messaging_router)
 api.add_router("", orders_router)
 api.add_router("", deals_router)
+api.add_router("", trust_router)
+api.add_router("", ops_router)
 
 # Anything else under /api/ is a JSON 404 too (not the site's HTML page). Registered last, so it only
 # catches paths no other route matched.

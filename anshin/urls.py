@@ -15,4 +15,6 @@ urlpatterns = [
     path("", include("anshin.notifications.urls")),
     path("", include("anshin.orders.urls")),
     path("", include("anshin.deals.urls")),
+    path("", include("anshin.trust.urls")),
+    path("ops/", include("anshin.ops.urls")),
 ]
