@@ -10,13 +10,14 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/anshin
 PYTEST_ARGS ?=
 
-.PHONY: help sync run test lint flowdocs
+.PHONY: help sync run test lint flowdocs bench
 
 help:
 	@echo "make run       demo on http://$(HOST):$(PORT)/ (SQLite, demo data, web server + clock)"
 	@echo "make test      all tests on SQLite, then on PostgreSQL at 127.0.0.1:5432 (PYTEST_ARGS=... passes through)"
 	@echo "make lint      ruff check"
 	@echo "make flowdocs  regenerate docs/flows.md from the flow tables"
+	@echo "make bench     run the benchmarks and write docs/benchmarks.md"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -64,3 +65,6 @@ lint: sync
 
 flowdocs: sync
 	$(PY) manage.py flowdocs
+
+bench: sync
+	$(PY) bench/run.py

@@ -103,7 +103,10 @@ FIELD_LABELS = {
     "request_id": "リクエストID", "price": "価格", "delivery_days": "お届け日数", "included_revisions": "修正回数",
     "options": "オプション", "questions": "ヒアリング", "answers": "ヒアリングの回答", "option_ids": "オプション",
     "detail": "詳細", "price_min": "価格（下限）", "price_max": "価格（上限）", "listing_id": "サービスID",
-    "order_id": "注文ID",
+    "order_id": "注文ID", "subject": "通報の対象", "id": "対象ID", "text": "通報の内容", "tool": "利用するツール",
+    "purpose": "利用目的", "permit_id": "申請ID", "mask_contacts": "連絡先を伏せる", "note": "内部メモ",
+    "approve": "判断", "assignee_id": "担当者", "resolution": "結果", "outcome": "解決方法", "item_id": "項目ID",
+    "kind": "種類", "state": "状態", "mine": "自分の担当", "actor_id": "操作者", "subject_type": "対象の種類",
 }
 
 
@@ -165,7 +168,7 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    return error(request, exc.status, exc.code, exc.message)
+    return error(request, exc.status, exc.code, exc.message, **exc.details())
 
 
 @api.exception_handler(Http404)

@@ -5,6 +5,7 @@ from django.db import transaction
 from anshin.accounts.models import User
 from anshin.core import audit
 from anshin.core.errors import DomainError
+from anshin.trust.holds import text_guard
 
 PROFILE_LIMITS = {"display_name": 50, "bio": 4000, "skills": 300}
 
@@ -19,6 +20,8 @@ def profile_update(*, user: User, display_name: str, bio: str, skills: str, hide
     for field, limit in PROFILE_LIMITS.items():
         if len(values[field]) > limit:
             raise DomainError("too_long", f"{labels[field]}は{limit:,}文字以内で入力してください。")
+    # trust: public texts cannot carry contact details; checked before the transaction so the hold is kept
+    text_guard(user=user, surface="profile", fields={labels[field]: value for field, value in values.items()})
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         for field, value in values.items():

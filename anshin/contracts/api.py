@@ -11,7 +11,7 @@ from pydantic import StrictInt
 from anshin import rules
 from anshin.accounts.api import UserBrief, UserOut
 from anshin.contracts import selectors, services
-from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS
+from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS, RESOLVE_ACTIONS
 from anshin.contracts.models import Contract, TerminationRequest
 from anshin.core.api_auth import ERRORS, ActionOut, ErrorOut, IdPath, LocalDateTime, actions_out
 from anshin.core.errors import DomainError
@@ -22,7 +22,9 @@ from anshin.ledger.services import balance, escrow_code
 router = Router(tags=["contracts"])
 
 ACTION_ERRORS = {**ERRORS, 402: ErrorOut}
-PARTY_ACTIONS = {t.action for t in CONTRACT_FLOW.transitions if t.label}  # SYSTEM rows are not for people
+# SYSTEM rows are not for people; dispute resolutions are the operations console's (with an internal note).
+PARTY_ACTIONS = {t.action for t in CONTRACT_FLOW.transitions if t.label} - RESOLVE_ACTIONS
+INTERNAL_KEYS = ("note",)  # operators' internal notes in audit payloads: never shown to the parties
 
 
 class OfferIn(Schema):
@@ -106,7 +108,8 @@ class ContractOut(ContractListOut):
 
     @staticmethod
     def resolve_allowed_actions(obj, context):
-        return actions_out(selectors.contract_actions(contract=obj, user=context["request"].auth), FORM_ACTIONS)
+        rows = selectors.contract_actions(contract=obj, user=context["request"].auth)
+        return actions_out([t for t in rows if t.action in PARTY_ACTIONS], FORM_ACTIONS)
 
     @staticmethod
     def resolve_deliveries(obj):
@@ -130,6 +133,13 @@ class TimelineOut(Schema):
     to_state: str
     payload: dict
     created_at: LocalDateTime
+
+    @staticmethod
+    def resolve_payload(obj, context):
+        payload = obj.payload if isinstance(obj.payload, dict) else {}
+        if context["request"].auth.is_operator:
+            return payload
+        return {key: value for key, value in payload.items() if key not in INTERNAL_KEYS}
 
 
 def _links(value) -> str:

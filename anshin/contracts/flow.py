@@ -53,6 +53,10 @@ CONTRACT_FLOW = Flow(
         T("terminate", OPEN, "terminated", (S,)),
         # トラブル相談: either side, directly or after a refused termination request; the clock stops.
         T("open_dispute", OPEN, "disputed", (C, W, O), _("事務局に相談する"), "secondary"),
+        # 事務局の裁定: an operator ends the dispute (from the operations console, with an internal note).
+        T("resolve_release", ("disputed",), "accepted", (O,), _("受注者に全額支払う")),
+        T("resolve_refund", ("disputed",), "terminated", (O,), _("全額返金する"), "danger"),
+        T("resolve_split", ("disputed",), "terminated", (O,), _("分割して精算する"), "secondary"),
     ],
     timers=[
         Timer("offered", rules.OFFER_ACCEPT_WINDOW, "lapse"),
@@ -64,6 +68,10 @@ CONTRACT_FLOW = Flow(
 
 # Actions whose form needs more than a click (the UI shows a form, the API a body).
 FORM_ACTIONS = {"deliver", "request_revision", "fund", "open_dispute"}
+
+# An operator's decision on a dispute: taken in the operations console (`deals.disputes.dispute_resolve`,
+# note required), never a button on the contract page or an action of the parties' API.
+RESOLVE_ACTIONS = frozenset({"resolve_release", "resolve_refund", "resolve_split"})
 
 # 契約途中終了リクエスト: either side asks, with a proposed split of the escrow; the other side agrees or refuses;
 # 7 days of silence = agreement. Who is "the other side" is the service's check (the requester may only withdraw).

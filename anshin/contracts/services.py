@@ -12,7 +12,7 @@ from django.utils import timezone
 from anshin import rules
 from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS, OPEN, TERMINATION_FLOW
 from anshin.contracts.models import Contract, Delivery, TerminationRequest
-from anshin.core import audit, calendar, clock, flows, timers
+from anshin.core import audit, clock, flows, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.core.money import tiered_fee, yen
@@ -21,6 +21,7 @@ from anshin.ledger import gateway
 from anshin.ledger.services import GATEWAY, REVENUE, Line, entry_post, escrow_code, worker_code
 from anshin.messaging.services import attachments_save, attachments_validate, message_post_system, thread_create
 from anshin.notifications.services import notify
+from anshin.trust.blocks import refuse_if_blocked
 
 # What the thread says after each transition; {c} client, {w} worker.
 SYSTEM_TEXT = {
@@ -42,6 +43,18 @@ SYSTEM_TEXT = {
     "{w}さんへの支払い: {net}（{gross}からシステム利用料{fee}を差し引き）、{c}さんへの返金: {refund}。",
     "open_dispute": "{who}さんが事務局に相談しました（トラブル相談）。事務局が確認するまで、この契約の期限のカウントは"
     "停止します。相談内容: {reason}",
+    # An operator opened it (e.g. a suspension froze the deal): nobody "consulted", 事務局 stepped in.
+    "open_dispute_operator": "事務局がこの契約をトラブル相談として預かりました。事務局が確認するまで、この契約の期限の"
+    "カウントは停止します。理由: {reason}",
+    "resolve_release": "事務局がトラブル相談を確認し、契約金額の全額を{w}さんに支払うと判断しました。"
+    "{w}さんへの支払い: {net}（{gross}からシステム利用料{fee}を差し引き）。契約は完了しました。",
+    "resolve_refund": "事務局がトラブル相談を確認し、仮払い（{refund}）を全額{c}さんに返金すると判断しました。"
+    "契約は終了しました。",
+    "resolve_split": "事務局がトラブル相談を確認し、仮払いを分割して精算すると判断しました。"
+    "{w}さんへの支払い: {net}（{gross}からシステム利用料{fee}を差し引き）、{c}さんへの返金: {refund}。"
+    "契約は終了しました。",
+    # An operator called off a contract that holds no money yet (e.g. a party's account was suspended).
+    "operator_cancel": "事務局がこの契約を取り消しました（仮払い前のため、お金の動きはありません）。理由: {reason}",
 }
 
 
@@ -159,12 +172,14 @@ def _acting(contract_id: int, user):
         yield contract
 
 
-def _effects(contract: Contract, action: str, **extra) -> None:
+def _effects(contract: Contract, action: str, text_key: str = "", **extra) -> None:
+    """Money of the simple moves, then the thread and the notifications (`text_key`: another text for the
+    same action, e.g. an operator's), then requests the new state makes moot."""
     if action in ("accept", "deem_accept"):
         extra["net"] = yen(_release(contract))
     if action == "terminate_overdue":
         extra.update(refund=yen(_refund(contract)), days=rules.OVERDUE_TERMINATION_AFTER.days)
-    _tell(contract, action, _text(contract, action, **extra))
+    _tell(contract, action, _text(contract, text_key or action, **extra))
     _close_pending_requests(contract)
 
 
@@ -274,6 +289,7 @@ def contract_offer(*, application_id: int, user, amount: int, delivery_date: dat
         if application is None or (application.job.client_id != user.pk and not user.is_operator):
             raise NotFound()
         actor = Actor.CLIENT if application.job.client_id == user.pk else Actor.OPERATOR
+        refuse_if_blocked(application.job.client_id, application.worker_id)  # trust: a contract is a new deal
         flows.apply(application, "offer", actor=actor, user=user, payload={"amount": amount})
         contract = Contract(
             client=application.job.client,
@@ -444,16 +460,23 @@ timers.register(Contract, settle=contract_settle_due, remind=contract_remind)
 # --- disputes (トラブル相談) --------------------------------------------------------------------------------
 
 
-def contract_open_dispute(*, contract_id: int, user, reason: str) -> Contract:
+def contract_open_dispute(*, contract_id: int, user, reason: str, concerns=None, note: str = "") -> Contract:
     """Either side (or an operator) asks 事務局 to step in: the contract goes to `disputed`, where no timer
     runs, so e.g. a delivery under inspection is no longer deem-accepted; the time that was left is kept in
-    the audit payload (the operator resumes or resolves it, issue 4). An operator queue item is recorded."""
+    the audit payload. An operator queue item is recorded: `termination_escalation` when the contract's
+    latest 契約途中終了リクエスト was refused, `dispute` otherwise; it concerns the side complained about
+    (the other party; for an operator, `concerns` if given — a suspension names the suspended user — else
+    the worker). `note` is an operator's internal note (audit and queue item only, never shown to parties)."""
+    from anshin.ops.models import QueueItem
+    from anshin.ops.services import ops_due, queue_item_open
+
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("empty", "相談内容を入力してください。")
     if len(reason) > 2_000:
         raise DomainError("too_long", "相談内容は2,000文字以内で入力してください。")
     with _acting(contract_id, user) as contract:
+        role = _role(contract, user)
         now = clock.now()
         frozen = None
         if contract.due_at:
@@ -464,27 +487,125 @@ def contract_open_dispute(*, contract_id: int, user, reason: str) -> Contract:
                 "remaining_seconds": left.total_seconds(),
                 "remaining_us": left // timedelta(microseconds=1),
             }
-        last_refused = (
-            TerminationRequest.objects.filter(contract=contract, state="refused")
-            .order_by("-created_at", "-id")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        payload = {"reason": reason, "frozen_timer": frozen, "refused_termination_request": last_refused}
+        latest = TerminationRequest.objects.filter(contract=contract).order_by("-created_at", "-id").first()
+        refused = latest.pk if latest is not None and latest.state == "refused" else None
+        payload = {"reason": reason, "frozen_timer": frozen, "refused_termination_request": refused}
+        if note:
+            payload["note"] = note
         _move(contract, "open_dispute", user, payload)
-        from anshin.ops.models import QueueItem
-        from anshin.ops.services import queue_item_open
-
+        if role == Actor.CLIENT:
+            concerned = contract.worker
+        elif role == Actor.WORKER:
+            concerned = contract.client
+        else:
+            concerned = concerns or contract.worker
+        escalation = refused is not None
         queue_item_open(
-            kind=QueueItem.Kind.DISPUTE,
+            kind=QueueItem.Kind.TERMINATION_ESCALATION if escalation else QueueItem.Kind.DISPUTE,
             subject=contract,
-            summary=f"トラブル相談: {contract.title}",
+            summary=f"{'途中終了の拒否からの相談' if escalation else 'トラブル相談'}: {contract.title}",
             dedupe_key=f"{contract.ledger_ref}:dispute:{contract.state_entered_at.isoformat()}",
-            due_at=calendar.add_business_days(now, rules.OPS_QUEUE_DUE_BUSINESS_DAYS),
+            due_at=ops_due(now),
             opened_by=user,
-            payload={"opened_by_role": str(_role(contract, user)), **payload},
+            concerns=concerned,
+            payload={"opened_by_role": str(role), **payload},
         )
-        _effects(contract, "open_dispute", who=user.name if not user.is_operator else "事務局", reason=reason)
+        if role == Actor.OPERATOR:
+            _effects(contract, "open_dispute", text_key="open_dispute_operator", reason=reason)
+        else:
+            _effects(contract, "open_dispute", who=user.name, reason=reason)
+    return contract
+
+
+OUTCOME_WORDS = {"release": "全額支払い", "refund": "全額返金", "split": "分割"}
+
+
+def _check_resolution(outcome, worker_amount, note, operator) -> tuple[str, str]:
+    from anshin.ops.services import note_required, operator_required
+
+    operator_required(operator)
+    note = note_required(note)
+    if outcome not in ("release", "refund", "split"):
+        raise DomainError("unknown_outcome", "裁定の内容（全額支払い・全額返金・分割）を選んでください。")
+    if outcome == "split" and (not isinstance(worker_amount, int) or isinstance(worker_amount, bool)):
+        raise DomainError("invalid_amount", "受注者に支払う額は円単位の整数で入力してください。")
+    return f"resolve_{outcome}", note
+
+
+def contract_resolve_dispute(
+    *, contract_id: int, operator, outcome: str, worker_amount: int | None = None, note: str
+) -> Contract:
+    """事務局の裁定 on a disputed contract (operators only; anyone else gets 404): "release" pays the worker the
+    whole escrow minus the tiered fee (like acceptance), "refund" returns it all to the client (like overdue
+    termination), "split" pays the worker `worker_amount` minus the tiered fee on that part and refunds the
+    rest (the arithmetic of an agreed termination; 0 < worker_amount < amount). One ledger entry under one
+    idempotency key per contract, a system message and notifications to both parties (the internal note is
+    in neither: only in the audit event and the closed queue items)."""
+    from anshin.ops.models import QueueItem
+    from anshin.ops.services import queue_items_close_for
+
+    action, note = _check_resolution(outcome, worker_amount, note, operator)
+    with _acting(contract_id, operator) as contract:
+        role = _role(contract, operator)  # an operator who is a party is that party here: refused by the table
+        CONTRACT_FLOW.find(action, contract.state, role, contract)
+        amount = contract.amount
+        if outcome == "split" and not 0 < worker_amount < amount:
+            raise DomainError(
+                "invalid_amount",
+                f"分割する場合、受注者に支払う額は1円以上、契約金額（{yen(amount)}）未満で入力してください"
+                "（全額なら「受注者に全額支払う」、0円なら「全額返金する」を選んでください）。",
+            )
+        share = {"release": amount, "refund": 0, "split": worker_amount}[outcome]
+        split = TerminationRequest(worker_amount=share).split(amount)  # the same arithmetic as a termination
+        flows.apply(contract, action, actor=role, user=operator, payload={"note": note, "outcome": outcome, **split})
+        entry_post(
+            key=f"{contract.ledger_ref}:dispute_resolution",
+            kind=f"dispute_{outcome}",
+            ref=contract.ledger_ref,
+            memo=f"トラブル相談の裁定（{OUTCOME_WORDS[outcome]}）: {contract.title}",
+            lines=[
+                Line(escrow_code(contract.ledger_ref), -amount),
+                Line(worker_code(contract.worker_id), split["worker_net"]),
+                Line(REVENUE, split["fee"]),
+                Line(GATEWAY, split["refund"]),
+            ],
+        )
+        if outcome == "release":
+            contract.accepted_at = clock.now()
+            contract.save(update_fields=["accepted_at"])
+        queue_items_close_for(
+            subject=contract,
+            operator=operator,
+            resolution=action,
+            note=note,
+            kinds=[QueueItem.Kind.DISPUTE, QueueItem.Kind.TERMINATION_ESCALATION],
+        )
+        _effects(
+            contract,
+            action,
+            gross=yen(split["worker_amount"]),
+            fee=yen(split["fee"]),
+            net=yen(split["worker_net"]),
+            refund=yen(split["refund"]),
+        )
+    return contract
+
+
+def contract_operator_cancel(*, contract_id: int, operator, reason: str, note: str) -> Contract:
+    """An operator calls off a contract that holds no money yet (`offered` → withdraw_offer, `awaiting_funding`
+    → cancel, the operator twins of the table), e.g. because a party's account was suspended. Both parties
+    are told `reason`; `note` stays internal."""
+    from anshin.ops.services import note_required, operator_required
+
+    operator_required(operator)
+    note = note_required(note)
+    with _acting(contract_id, operator) as contract:
+        action = {"offered": "withdraw_offer", "awaiting_funding": "cancel"}.get(contract.state)
+        if action is None:
+            label = CONTRACT_FLOW.states.site(contract.state)
+            raise DomainError("not_allowed", f"現在の状態（{label}）ではこの操作はできません。")
+        _move(contract, action, operator, {"note": note, "reason": reason, "by_operator": True})
+        _effects(contract, action, text_key="operator_cancel", reason=reason)
     return contract
 
 

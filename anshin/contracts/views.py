@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.timesince import timeuntil
 
 from anshin.contracts import selectors, services
-from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS
+from anshin.contracts.flow import CONTRACT_FLOW, FORM_ACTIONS, RESOLVE_ACTIONS
 from anshin.contracts.forms import FORMS, OfferForm, TerminationForm, form_errors
 from anshin.contracts.models import Contract
 from anshin.core import clock
@@ -48,6 +48,9 @@ TIMELINE_WORDS = {
     "terminate_overdue": "納期超過のため契約を終了（全額返金）",
     "terminate": "途中終了（合意）",
     "open_dispute": "事務局に相談（トラブル相談）",
+    "resolve_release": "事務局の判断: 受注者に全額支払い",
+    "resolve_refund": "事務局の判断: 全額返金",
+    "resolve_split": "事務局の判断: 分割して精算",
     "termination_requested": "途中終了をリクエスト",
     "termination_refused": "途中終了リクエストを拒否",
     "termination_withdrawn": "途中終了リクエストを取り下げ",
@@ -74,8 +77,8 @@ DONE_TEXT = {
 }
 
 # Actions a person can take from this page (SYSTEM-only rows are the clock's; so is `terminate`, reached only
-# through an agreed termination request).
-PARTY_ACTIONS = {t.action for t in CONTRACT_FLOW.transitions if t.label}
+# through an agreed termination request; an operator resolves a dispute from the operations console).
+PARTY_ACTIONS = {t.action for t in CONTRACT_FLOW.transitions if t.label} - RESOLVE_ACTIONS
 TERMINATION_ANSWERS = ("agree", "refuse", "withdraw")
 
 
@@ -193,7 +196,7 @@ def _timeline(contract: Contract) -> list[dict]:
 
 
 def _detail_words(action: str, payload: dict) -> str:
-    if action in ("terminate", "termination_requested") and "refund" in payload:
+    if action in ("terminate", "termination_requested", "resolve_split") and "refund" in payload:
         return (
             f"受注者へ {yen(payload['worker_amount'])}（手数料 {yen(payload['fee'])} 差し引き後 "
             f"{yen(payload['worker_net'])}）・発注者へ返金 {yen(payload['refund'])}"
@@ -205,7 +208,7 @@ def _detail_words(action: str, payload: dict) -> str:
 
 def _detail(request, contract: Contract, *, error: str = "", bound: dict | None = None, status: int = 200):
     user = request.user
-    actions = selectors.contract_actions(contract=contract, user=user)
+    actions = [t for t in selectors.contract_actions(contract=contract, user=user) if t.action in PARTY_ACTIONS]
     forms = {t.action: (bound or {}).get(t.action) or FORMS[t.action]() for t in actions if t.action in FORM_ACTIONS}
     dispute = next(((t, forms.pop(t.action)) for t in actions if t.action == "open_dispute"), None)
     actions = [t for t in actions if t.action != "open_dispute"]

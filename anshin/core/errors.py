@@ -11,6 +11,10 @@ class DomainError(Exception):
         if status:
             self.status = status
 
+    def details(self) -> dict:
+        """Extra fields of the API error body besides code and message (e.g. the spans of a held message)."""
+        return {}
+
 
 class NotFound(DomainError):
     status = 404

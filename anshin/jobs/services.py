@@ -16,8 +16,16 @@ from anshin.core.money import yen
 from anshin.jobs.flow import TEST_TASK_FLOW
 from anshin.jobs.models import Application, Category, DeclineReason, Job, Scout, TestTask, duration_label
 from anshin.messaging.models import Thread
-from anshin.messaging.services import attachments_validate, message_post_system, message_send, thread_create
+from anshin.messaging.services import (
+    attachments_validate,
+    message_post_system,
+    message_precheck,
+    message_send,
+    thread_create,
+)
 from anshin.notifications.services import notify
+from anshin.trust.blocks import refuse_if_blocked
+from anshin.trust.holds import text_guard
 
 JOB_FIELDS = ("title", "description", "category", "skills", "budget_min", "budget_max", "application_deadline",
               "delivery_date", "hires")
@@ -58,6 +66,7 @@ def _validate_job(data: dict) -> None:
 def job_create(*, user, **data) -> Job:
     data.setdefault("hires", 1)
     _validate_job(data)
+    _guard_job_texts(user, data)  # trust: before the transaction, so the hold record survives the refusal
     now = clock.now()
     with transaction.atomic():
         job = Job(client=user, created_at=now, updated_at=now, **{k: data.get(k) for k in JOB_FIELDS})
@@ -75,7 +84,16 @@ def _own_job(job_id: int, user) -> tuple[Job, Actor]:
     return job, (Actor.CLIENT if job.client_id == user.pk else Actor.OPERATOR)
 
 
+def _guard_job_texts(user, data: dict) -> None:
+    """trust: public texts cannot carry contact details (PRODUCT.md §6)."""
+    labels = {"title": "タイトル", "description": "仕事の詳細", "skills": "求めるスキル"}
+    text_guard(user=user, surface="job",
+               fields={label: data[field] for field, label in labels.items() if isinstance(data.get(field), str)})
+
+
 def job_update(*, job_id: int, user, **data) -> Job:
+    if Job.objects.filter(pk=job_id, client_id=user.pk).exists() or user.is_operator:  # others: 404 below
+        _guard_job_texts(user, data)  # trust: outside the transaction (the hold is recorded though nothing saves)
     with transaction.atomic():
         job, actor = _own_job(job_id, user)
         merged = {k: data.get(k, getattr(job, k)) for k in JOB_FIELDS}
@@ -95,6 +113,10 @@ def job_transition(*, job_id: int, user, action: str) -> Job:
     return job
 
 
+def _application_thread_id(application_id: int) -> int | None:
+    return Thread.objects.filter(application_id=application_id).values_list("pk", flat=True).first()
+
+
 def application_create(*, job_id: int, user, message: str, amount: int, estimated_date: date) -> Application:
     message = (message or "").strip()
     if not message:
@@ -106,12 +128,14 @@ def application_create(*, job_id: int, user, message: str, amount: int, estimate
                           f"提案金額は{yen(rules.MIN_AMOUNT)}以上{yen(rules.MAX_AMOUNT)}以下の整数で入力してください。")
     if not isinstance(estimated_date, date) or estimated_date < clock.today():
         raise DomainError("invalid_date", "完了予定日には今日以降の日付を指定してください。")
+    message_precheck(sender=user, text=message, field="message")  # trust: a held message is logged, not lost
     with transaction.atomic():
         job = Job.objects.select_related("client").filter(pk=job_id).first()
         if job is None:
             raise NotFound()
         if job.client_id == user.pk:
             raise DomainError("own_job", "自分の仕事には応募できません。")
+        refuse_if_blocked(job.client_id, user.pk)  # trust: no new applications between blocked users
         if job.state != "open" or job.application_deadline < clock.today():
             raise DomainError("closed", "この仕事の募集は終了しています。")
         application = Application(job=job, worker=user, message=message, amount=amount,
@@ -300,6 +324,8 @@ def test_task_send(*, application_id: int, user, instructions: str, duration: ti
     _check_duration(duration)
     links = _clean_links(links, "資料のURL")
     attachments_validate(files)
+    message_precheck(sender=user, text=instructions, thread_id=_application_thread_id(application_id),
+                     field="instructions")
     with transaction.atomic():
         application = (
             Application.objects.select_for_update(of=("self",))
@@ -341,6 +367,7 @@ def test_task_report_blocker(*, application_id: int, user, question: str) -> Tes
     """The worker cannot go on (「資料が見つかりません」): the question goes to the client and the clock stops with
     the time that is left."""
     question = _clean_text(question, "質問", 2_000)
+    message_precheck(sender=user, text=question, thread_id=_application_thread_id(application_id), field="question")
     with _test_task_acting(application_id, user) as (task, role):
         TEST_TASK_FLOW.find("report_blocker", task.state, role, task)  # refuse before touching anything
         now = clock.now()
@@ -358,6 +385,7 @@ def test_task_report_blocker(*, application_id: int, user, question: str) -> Tes
 def test_task_answer_blocker(*, application_id: int, user, answer: str) -> TestTask:
     """The client answers: the clock restarts with exactly the time that was left when it stopped."""
     answer = _clean_text(answer, "回答", 5_000)
+    message_precheck(sender=user, text=answer, thread_id=_application_thread_id(application_id), field="answer")
     with _test_task_acting(application_id, user) as (task, role):
         TEST_TASK_FLOW.find("answer_blocker", task.state, role, task)
         paused = clock.now() - task.paused_at
@@ -374,6 +402,7 @@ def test_task_submit(*, application_id: int, user, body: str, links: str = "", f
     body = _clean_text(body, "提出メッセージ", rules.MESSAGE_MAX_LENGTH)
     links = _clean_links(links, "提出物のURL")
     attachments_validate(files)
+    message_precheck(sender=user, text=body, thread_id=_application_thread_id(application_id))
     with _test_task_acting(application_id, user) as (task, role):
         TEST_TASK_FLOW.find("submit", task.state, role, task)
         now = clock.now()
@@ -463,6 +492,7 @@ timers.register(TestTask, settle=test_task_settle_due, remind=test_task_remind)
 def scout_send(*, user, job_id: int, worker_id: int, message: str) -> Scout:
     """The client invites a worker to one of their open jobs: a scout thread, a message, a notification."""
     message = _clean_text(message, "スカウトメッセージ", 2_000)
+    message_precheck(sender=user, text=message, field="message")
     with transaction.atomic():
         job = Job.objects.select_for_update().select_related("client").filter(pk=job_id).first()
         if job is None or job.client_id != user.pk:
@@ -472,6 +502,7 @@ def scout_send(*, user, job_id: int, worker_id: int, message: str) -> Scout:
             raise NotFound()
         if person.pk == user.pk:
             raise DomainError("own_job", "自分自身をスカウトすることはできません。")
+        refuse_if_blocked(user.pk, person.pk)  # trust: no scouts between blocked users
         if job.state != "open" or job.application_deadline < clock.today():
             raise DomainError("closed", "募集中の仕事にだけスカウトを送れます。")
         if Application.objects.filter(job=job, worker=person).exists():

@@ -1,6 +1,10 @@
 """Messaging API: the inbox (unread, who waits for whom), a thread's messages with read receipts for my own
 messages, sending (text and files, multipart), marking a thread read; the deal tools — progress reports,
-delay notices, one-click acknowledgement — and 返信催促 (nudge)."""
+delay notices, one-click acknowledgement — and 返信催促 (nudge); サービス外連絡申請 (permits) of a thread.
+
+A message with contact details and no approved permit in the thread is held: 422 `contact_held` with the
+flagged `spans` (offsets into the text sent) and the `masked` text; resend with `mask_contacts=true` to send
+it masked (●●●)."""
 
 from datetime import date
 
@@ -10,8 +14,11 @@ from ninja.files import UploadedFile
 from anshin.accounts.api import UserBrief, UserOut
 from anshin.contracts.api import AttachmentOut
 from anshin.core import clock
+from anshin.core.access import get_for_party
 from anshin.core.api_auth import ERRORS, MAX_ID, ErrorOut, IdPath, LocalDateTime
 from anshin.messaging import selectors, services
+from anshin.trust import permits
+from anshin.trust.models import ContactPermit
 
 router = Router(tags=["messages"])
 
@@ -91,6 +98,9 @@ class MessageOut(Schema):
     next_date: date | None = Field(
         None, description="progress: 次回のプレビュー予定日、delay: 新しい見込み日、ack: 返信予定日")
     late_item: str = Field("", description="delay: 遅れている作業")
+    masked: bool = Field(False, description="連絡先を伏せて（●●●）送信されたメッセージ")
+    caution: list[str] = Field(default_factory=list,
+                               description="相手のメッセージに見つかった詐欺の兆候（事務局からの注意）。自分のものは空")
     mine: bool
     read_at: LocalDateTime | None = Field(
         None, description="自分のメッセージ: 相手全員が読んだ時刻（既読）。未読なら null")
@@ -117,6 +127,31 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_attachments(obj):
         return list(obj.attachments.all())
+
+    @staticmethod
+    def resolve_caution(obj, context):
+        return [] if obj.sender_id == context["request"].auth.pk else list(obj.caution or [])
+
+
+class SpanOut(Schema):
+    start: int = Field(..., description="送信したテキスト内の開始位置（文字）")
+    end: int
+    kind: str = Field(..., description="email / phone / line / chatwork / skype / … / other")
+    text: str
+
+
+class ContactHeldOut(Schema):
+    """422: `contact_held` (held message) — or `invalid` (input that fails the schema, with `errors`)."""
+
+    code: str = Field(..., examples=["contact_held"])
+    message: str
+    field: str | None = Field(None, description="contact_held: 連絡先が見つかった項目"
+                                                "（body / comment / reason / late_item）")
+    spans: list[SpanOut] | None = Field(None, description="contact_held: 見つかった連絡先")
+    masked: str | None = Field(None, description="contact_held: 連絡先を●●●に置き換えたテキスト")
+
+
+HELD = {422: ContactHeldOut}
 
 
 class CounterpartOut(Schema):
@@ -174,11 +209,15 @@ def thread_messages(request, thread_id: int = IdPath(), after_id: int | None = Q
             "messages": messages}
 
 
-@router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS, 413: ErrorOut},
-             summary="メッセージを送る（multipart/form-data または application/x-www-form-urlencoded）")
-def send_message(request, thread_id: int = IdPath(), body: Form[str] = "", files: File[list[UploadedFile]] = None):
+@router.post("/threads/{thread_id}/messages", response={201: MessageOut, **ERRORS, 413: ErrorOut, **HELD},
+             summary="メッセージを送る（multipart/form-data または application/x-www-form-urlencoded）",
+             description="外部の連絡先が含まれ、このスレッドに承認済みのサービス外連絡申請がなければ 422 contact_held"
+                         "（spans と masked 付き）。mask_contacts=true で連絡先を●●●に伏せて送信します。")
+def send_message(request, thread_id: int = IdPath(), body: Form[str] = "", files: File[list[UploadedFile]] = None,
+                 mask_contacts: Form[bool] = False):
     thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
-    message = services.message_send(thread=thread, sender=request.auth, body=body, files=files or [])
+    message = services.message_send(thread=thread, sender=request.auth, body=body, files=files or [],
+                                    mask_contacts=mask_contacts)
     return Status(201, message)
 
 
@@ -234,7 +273,7 @@ class NudgeOut(Schema):
     escalated_at: LocalDateTime | None
 
 
-@router.post("/threads/{thread_id}/progress", response={201: MessageOut, **ERRORS},
+@router.post("/threads/{thread_id}/progress", response={201: MessageOut, **ERRORS, **HELD},
              summary="進捗報告を送る（契約の受注者・注文の出品者のみ）")
 def send_progress(request, payload: ProgressIn, thread_id: int = IdPath()):
     thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
@@ -242,7 +281,7 @@ def send_progress(request, payload: ProgressIn, thread_id: int = IdPath()):
                                                       next_date=payload.next_date, comment=payload.comment))
 
 
-@router.post("/threads/{thread_id}/delay", response={201: MessageOut, **ERRORS},
+@router.post("/threads/{thread_id}/delay", response={201: MessageOut, **ERRORS, **HELD},
              summary="遅延のお知らせを送る（契約の受注者・注文の出品者のみ）")
 def send_delay(request, payload: DelayIn, thread_id: int = IdPath()):
     thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
@@ -262,3 +301,59 @@ def acknowledge(request, payload: AckIn, thread_id: int = IdPath()):
 def nudge(request, thread_id: int = IdPath()):
     thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
     return Status(201, services.thread_nudge(thread=thread, sender=request.auth))
+
+
+# --- サービス外連絡申請 (permits) --------------------------------------------------------------------------------
+
+
+class PermitIn(Schema):
+    tool: ContactPermit.Tool = Field(..., description="利用するツール")
+    purpose: str = Field(..., max_length=1000, description="利用目的")
+
+
+class PermitOut(Schema):
+    """A permit as the parties see it: never the operator's internal note nor who decided."""
+
+    id: int
+    thread_id: int
+    state: str = Field(..., description="pending（審査中）/ approved / denied / revoked / withdrawn")
+    state_label: str
+    tool: str
+    tool_label: str
+    purpose: str
+    requested_by: UserBrief
+    mine: bool = Field(..., description="自分の申請（取り下げられるのは申請者のみ）")
+    created_at: LocalDateTime
+    decide_by: LocalDateTime = Field(..., description="回答予定日時（申請から2営業日、土日祝を除く）")
+    decided_at: LocalDateTime | None
+
+    @staticmethod
+    def resolve_tool_label(obj):
+        return permits.tool_label(obj.tool)
+
+    @staticmethod
+    def resolve_mine(obj, context):
+        return obj.requested_by_id == context["request"].auth.pk
+
+
+@router.get("/threads/{thread_id}/permits", response={200: list[PermitOut], **ERRORS},
+            summary="スレッドのサービス外連絡申請（新しい順）")
+def thread_permits(request, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return selectors.thread_permits(thread=thread)
+
+
+@router.post("/threads/{thread_id}/permits", response={201: PermitOut, **ERRORS},
+             summary="サービス外連絡申請を送る（スレッドの当事者。審査は最大2営業日）")
+def permit_request(request, payload: PermitIn, thread_id: int = IdPath()):
+    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    return Status(201, permits.permit_request(thread_id=thread.pk, user=request.auth, tool=payload.tool.value,
+                                              purpose=payload.purpose))
+
+
+@router.post("/permits/{permit_id}/withdraw", response={200: PermitOut, **ERRORS},
+             summary="審査中のサービス外連絡申請を取り下げる（申請者のみ）")
+def permit_withdraw(request, permit_id: int = IdPath()):
+    permit = get_for_party(ContactPermit, request.auth, pk=permit_id)
+    return permits.permit_withdraw(permit_id=permit.pk, user=request.auth)
+

@@ -3,6 +3,7 @@
 from django import forms
 
 from anshin import rules
+from anshin.trust.models import ContactPermit
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -28,6 +29,8 @@ class MessageForm(forms.Form):
     body = forms.CharField(label="メッセージ", required=False, max_length=rules.MESSAGE_MAX_LENGTH,
                            widget=forms.Textarea(attrs={"rows": 3, "placeholder": "メッセージを入力"}))
     files = MultipleFileField(label="添付ファイル")
+    # 「連絡先を伏せて送信する」 after a hold: the button of the held panel carries it (never a visible field)
+    mask_contacts = forms.BooleanField(required=False)
 
     def clean(self):
         data = super().clean()
@@ -78,3 +81,17 @@ class AckForm(forms.Form):
     reply_by = forms.DateField(label="返信予定日", widget=DateInput(),
                                error_messages={"required": "返信予定日を入力してください。",
                                                "invalid": "返信予定日を日付で入力してください。"})
+
+
+class PermitForm(forms.Form):
+    """サービス外連絡申請: which tool and what for (the service checks the rest)."""
+
+    TOOL_REQUIRED = "利用するツールを選んでください。"
+    PURPOSE_TOO_LONG = f"利用目的は{rules.PERMIT_PURPOSE_MAX_LENGTH:,}文字以内で入力してください。"
+
+    tool = forms.ChoiceField(label="利用するツール", choices=[("", "選択してください"), *ContactPermit.Tool.choices],
+                             error_messages={"required": TOOL_REQUIRED, "invalid_choice": TOOL_REQUIRED})
+    purpose = forms.CharField(
+        label="利用目的", max_length=rules.PERMIT_PURPOSE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "例: 週1回のZoom定例ミーティングで進捗を確認するため"}),
+        error_messages={"required": "利用目的を入力してください。", "max_length": PURPOSE_TOO_LONG})

@@ -168,3 +168,41 @@ def nudge_status(*, thread: Thread, user, now: datetime) -> NudgeStatus:
     reason = nudge_refusal(user=user, last_message=last, last_nudge=last_nudge, now=now)
     open_nudge = last_nudge if last_nudge and not last_nudge.replied_at else None
     return NudgeStatus(show=True, allowed=not reason, reason=reason, open_nudge=open_nudge)
+
+
+# --- contact guard and サービス外連絡申請 on the thread page --------------------------------------------------
+
+
+def thread_permits(*, thread: Thread) -> list:
+    """The thread's サービス外連絡申請, newest first, with the requester (one query). Never show `internal_note`
+    or `decided_by` to the parties: the decision reason is internal."""
+    from anshin.trust.models import ContactPermit
+
+    return list(ContactPermit.objects.filter(thread=thread).select_related("requested_by")
+                .order_by("-created_at", "-id"))
+
+
+@dataclass
+class Segment:
+    text: str
+    kind: str = ""  # the contact kind of a flagged part ("" for the text around it)
+    label: str = ""
+
+
+def held_segments(text: str, spans) -> list[Segment]:
+    """The held text cut at the flagged parts, for the template to escape each piece and <mark> the flagged
+    ones (never HTML assembled from the user's text)."""
+    from anshin.trust.holds import KIND_LABELS
+
+    out, last = [], 0
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        if span.start < last:
+            continue  # overlapping spans: the first one wins
+        if span.start > last:
+            out.append(Segment(text[last:span.start]))
+        out.append(Segment(text[span.start:span.end], span.kind, KIND_LABELS.get(span.kind, span.kind)))
+        last = span.end
+    if last < len(text):
+        out.append(Segment(text[last:]))
+    return out
+

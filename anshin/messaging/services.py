@@ -1,5 +1,12 @@
 """Threads and messages: send, system posts, read receipts, attachments; the structured kinds (progress
-reports, delay notices, one-click acknowledgements) and 返信催促 nudges with their escalation timer."""
+reports, delay notices, one-click acknowledgements) and 返信催促 nudges with their escalation timer.
+
+Every text a person sends passes the contact guard (PRODUCT.md §6): contact details without an approved
+サービス外連絡申請 in the thread hold the message (`trust.permits.ContactHeld`, a hold logged outside the
+refused transaction) unless the sender chose to send them masked (●●●); scam signals deliver it with a
+caution for the recipients and a flag for the operators. Operators are exempt. Senders restricted by the
+operators cannot write; nor can members blocked by (or blocking) the other side, except in the thread of a
+contract or order still under way (see `sender_check`)."""
 
 import os
 import secrets
@@ -14,6 +21,9 @@ from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
 from anshin.messaging.models import Attachment, Message, Nudge, Receipt, Thread, ThreadMember
 from anshin.notifications.services import notify
+from anshin.trust import contact_guard
+from anshin.trust.holds import hold_record
+from anshin.trust.permits import ContactHeld, scam_labels, thread_has_permit
 
 
 def thread_create(*, kind: str, subject: str, members, application=None, contract=None, order=None) -> Thread:
@@ -67,31 +77,116 @@ def _deliver(thread: Thread, message: Message, recipients) -> None:
     thread.save(update_fields=fields)
 
 
-def message_send(*, thread: Thread, sender, body: str, files=()) -> Message:
+def sender_check(*, user, thread: Thread, others) -> None:
+    """Refuse a member who may not write to `others` now: restricted by the operators, or a block between them
+    (either direction). Operators are never refused. A block stops every conversation between the two except
+    the thread of a contract or order still under way: that deal goes on (a block cancels nothing; trouble
+    goes to the operators, who can restrict messaging)."""
+    if getattr(user, "is_operator", False):
+        return
+    if user.messaging_restricted_at:
+        raise DomainError("messaging_restricted", "事務局によりメッセージの送信が制限されています。", status=403)
+    if any(_blocked_between(user.pk, other.pk) for other in others) and not deal_is_open(thread):
+        raise DomainError("blocked", "このユーザーとはメッセージのやりとりができません。", status=403)
+
+
+def _blocked_between(a_id: int, b_id: int) -> bool:
+    from anshin.trust.blocks import blocked_between
+
+    return blocked_between(a_id, b_id)
+
+
+def _scan(sender, text: str) -> contact_guard.GuardResult:
+    """The guard's findings for a person's text; operators (事務局) are exempt."""
+    if not text or getattr(sender, "is_operator", False):
+        return contact_guard.GuardResult()
+    return contact_guard.scan(text)
+
+
+def _contact_held(thread: Thread, result: contact_guard.GuardResult, text: str, field: str = "body"):
+    """A ContactHeld to raise once out of the transaction, or None when the text may go (no contact details, or
+    an approved permit in this thread — read under the thread lock, so a revocation applies at once)."""
+    if not result.contact or thread_has_permit(thread):
+        return None
+    return ContactHeld(text=text, spans=result.contacts, masked=contact_guard.mask(text, result.contacts),
+                       field=field)
+
+
+def _hold(sender, thread: Thread, held: ContactHeld):
+    """Log the hold (its own transaction: it must survive the refusal) and refuse."""
+    hold_record(user=sender, surface="message", text=held.text, spans=held.spans, thread=thread)
+    raise held
+
+
+def _caution_flag(message: Message, thread: Thread, sender) -> None:
+    """Scam signals: the message is delivered (the recipients see 事務局からの注意) and the operators get a flag."""
+    if not message.caution:
+        return
+    from anshin.ops.models import QueueItem
+    from anshin.ops.services import ops_due, queue_item_open
+
+    queue_item_open(
+        kind=QueueItem.Kind.GUARD_FLAG, subject=message, concerns=sender, due_at=ops_due(message.created_at),
+        summary=f"{sender.name}さんのメッセージに詐欺の兆候（{scam_labels(message.caution)}）: {thread.subject}",
+        dedupe_key=f"guard:scam:{message.pk}",
+        payload={"reason": "scam", "kinds": list(message.caution), "thread_id": thread.pk, "message_id": message.pk},
+    )
+
+
+def message_precheck(*, sender, text: str, thread_id: int | None = None, field: str = "body") -> None:
+    """For services that send a message inside their own transaction (an application, a scout, a test task,
+    an order delivery): hold contact details *before* that transaction opens, so the hold record survives the
+    refusal. `thread_id` is None for a thread that does not exist yet (no permit can apply)."""
+    result = _scan(sender, (text or "").strip())
+    if not result.contact:
+        return
+    thread = Thread.objects.filter(pk=thread_id).first() if thread_id else None
+    if thread is not None and thread_has_permit(thread):
+        return
+    held = ContactHeld(text=(text or "").strip(), spans=result.contacts,
+                       masked=contact_guard.mask((text or "").strip(), result.contacts), field=field)
+    hold_record(user=sender, surface="message", text=held.text, spans=held.spans, thread=thread)
+    raise held
+
+
+def message_send(*, thread: Thread, sender, body: str, files=(), mask_contacts: bool = False) -> Message:
+    """Send a message. Contact details without an approved permit in the thread: held (`ContactHeld`, nothing
+    stored but the hold) unless `mask_contacts`, which sends it with each of them replaced by ●●●."""
     body = (body or "").strip()
     if not body and not files:
         raise DomainError("empty", "メッセージを入力してください。")
     if len(body) > rules.MESSAGE_MAX_LENGTH:
         raise DomainError("too_long", f"メッセージは{rules.MESSAGE_MAX_LENGTH:,}文字以内で入力してください。")
     attachments_validate(files)
+    result = _scan(sender, body)
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
         members = list(thread.members.select_related("user"))
         if sender.pk not in {m.user_id for m in members} and not sender.is_operator:
             raise NotFound()
-        message = Message.objects.create(thread=thread, sender=sender, body=body, created_at=clock.now())
-        attachments_save(files=files, uploaded_by=sender, message=message)
-        # orders: the seller's first word in `purchased` is a 返答 that stops the 48 h auto-cancel (same transaction).
-        if thread.order_id:
-            from anshin.orders.services import order_seller_wrote
-
-            order_seller_wrote(order_id=thread.order_id, user=sender)  # a no-op unless the sender is the seller
         recipients = [m.user for m in members if m.user_id != sender.pk]
-        _deliver(thread, message, recipients)
-        for user in recipients:
-            notify(user=user, kind="message", title=f"{sender.name}さんから新着メッセージ", body=body[:200],
-                   url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}")
-    return message
+        sender_check(user=sender, thread=thread, others=recipients)
+        held = _contact_held(thread, result, body)
+        if held is None or mask_contacts:
+            masked = held is not None
+            if masked:
+                body = held.masked
+            message = Message.objects.create(thread=thread, sender=sender, body=body, created_at=clock.now(),
+                                             masked=masked, caution=sorted({s.kind for s in result.scams}))
+            attachments_save(files=files, uploaded_by=sender, message=message)
+            # orders: the seller's first word in `purchased` is a 返答 that stops the 48 h auto-cancel (same
+            # transaction).
+            if thread.order_id:
+                from anshin.orders.services import order_seller_wrote
+
+                order_seller_wrote(order_id=thread.order_id, user=sender)  # a no-op unless the sender is the seller
+            _deliver(thread, message, recipients)
+            _caution_flag(message, thread, sender)
+            for user in recipients:
+                notify(user=user, kind="message", title=f"{sender.name}さんから新着メッセージ", body=body[:200],
+                       url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}")
+            return message
+    _hold(sender, thread, held)
 
 
 def message_post_system(*, thread: Thread, body: str) -> Message:
@@ -162,6 +257,7 @@ def _lock_as_member(thread_id: int, user) -> tuple[Thread, list[ThreadMember]]:
         if user.is_operator:
             raise DomainError("members_only", "この操作はやりとりの当事者のみ行えます。", status=403)
         raise NotFound()
+    sender_check(user=user, thread=thread, others=[m.user for m in members if m.user_id != user.pk])
     return thread, members
 
 
@@ -195,15 +291,16 @@ def deal_update_refusal(thread: Thread, user) -> str:
     return ""
 
 
-def _post(thread: Thread, members, sender, kind: str, body: str, **fields) -> Message:
+def _post(thread: Thread, members, sender, kind: str, body: str, *, caution=(), **fields) -> Message:
     if thread.order_id:  # like `message_send`: the seller's acknowledgement or report is a word in the thread
         from anshin.orders.services import order_seller_wrote
 
         order_seller_wrote(order_id=thread.order_id, user=sender)  # a no-op unless the sender is the seller
     message = Message.objects.create(thread=thread, sender=sender, kind=kind, body=body, created_at=clock.now(),
-                                     **fields)
+                                     caution=sorted(caution), **fields)
     recipients = [m.user for m in members if m.user_id != sender.pk]
     _deliver(thread, message, recipients)
+    _caution_flag(message, thread, sender)
     titles = {
         Message.Kind.PROGRESS: f"{sender.name}さんから進捗報告（{message.progress_percent}%）",
         Message.Kind.DELAY: f"{sender.name}さんから遅延のお知らせ",
@@ -219,7 +316,8 @@ def _post(thread: Thread, members, sender, kind: str, body: str, **fields) -> Me
 
 
 def message_send_progress(*, thread: Thread, sender, percent: int, next_date: date, comment: str = "") -> Message:
-    """進捗報告 by the worker (seller) of an open contract (order): % done and the next preview date."""
+    """進捗報告 by the worker (seller) of an open contract (order): % done and the next preview date. The comment
+    passes the contact guard like any message (held: `ContactHeld` on the field "comment")."""
     with transaction.atomic():
         thread, members = _lock_as_member(thread.pk, sender)
         if refusal := deal_update_refusal(thread, sender):
@@ -228,12 +326,17 @@ def message_send_progress(*, thread: Thread, sender, percent: int, next_date: da
             raise DomainError("invalid_percent", "進捗は0〜100の整数（%）で入力してください。")
         next_date = _check_date(next_date, "次回のプレビュー予定日")
         comment = _check_text(comment, "コメント", required=False, limit=COMMENT_MAX_LENGTH)
-        return _post(thread, members, sender, Message.Kind.PROGRESS, comment, progress_percent=percent,
-                     next_date=next_date)
+        result = _scan(sender, comment)
+        held = _contact_held(thread, result, comment, "comment")
+        if held is None:
+            return _post(thread, members, sender, Message.Kind.PROGRESS, comment, progress_percent=percent,
+                         next_date=next_date, caution={s.kind for s in result.scams})
+    _hold(sender, thread, held)
 
 
 def message_send_delay(*, thread: Thread, sender, late_item: str, new_date: date, reason: str) -> Message:
-    """遅延のお知らせ: an early warning by the worker (seller) — what is late, the new expected date, why."""
+    """遅延のお知らせ: an early warning by the worker (seller) — what is late, the new expected date, why. The
+    texts pass the contact guard like any message."""
     with transaction.atomic():
         thread, members = _lock_as_member(thread.pk, sender)
         if refusal := deal_update_refusal(thread, sender):
@@ -241,7 +344,13 @@ def message_send_delay(*, thread: Thread, sender, late_item: str, new_date: date
         late_item = _check_text(late_item, "遅れている作業", required=True, limit=100)
         new_date = _check_date(new_date, "新しい見込み日")
         reason = _check_text(reason, "理由", required=True, limit=COMMENT_MAX_LENGTH)
-        return _post(thread, members, sender, Message.Kind.DELAY, reason, late_item=late_item, next_date=new_date)
+        result, item_result = _scan(sender, reason), _scan(sender, late_item)
+        held = _contact_held(thread, result, reason, "reason") or _contact_held(thread, item_result, late_item,
+                                                                                "late_item")
+        if held is None:
+            return _post(thread, members, sender, Message.Kind.DELAY, reason, late_item=late_item, next_date=new_date,
+                         caution={s.kind for s in (*result.scams, *item_result.scams)})
+    _hold(sender, thread, held)
 
 
 def message_acknowledge(*, thread: Thread, sender, reply_by: date) -> Message:
@@ -326,7 +435,8 @@ def nudge_settle_due(nudge_id: int) -> str | None:
         if nudge is None:
             return None  # answered or settled meanwhile
         nudge.due_at = None
-        if nudge.replied_at or not deal_is_open(thread):
+        if nudge.replied_at or not deal_is_open(thread) or deal_of(thread).state == "disputed":
+            # answered, over, or already with 事務局 as a dispute: nothing to escalate
             nudge.save(update_fields=["due_at"])
             return None
         days = rules.NUDGE_ESCALATION_BUSINESS_DAYS

@@ -12,5 +12,8 @@ urlpatterns = [
     path("messages/<int:thread_id>/delay/", views.delay, name="delay"),
     path("messages/<int:thread_id>/ack/", views.ack, name="ack"),
     path("messages/<int:thread_id>/nudge/", views.nudge, name="nudge"),
+    path("messages/<int:thread_id>/permits/", views.permit_request, name="permit_request"),
+    path("messages/<int:thread_id>/permits/<int:permit_id>/withdraw/", views.permit_withdraw,
+         name="permit_withdraw"),
     path("files/<str:token>/", views.attachment, name="attachment"),
 ]

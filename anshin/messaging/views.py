@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -16,8 +17,11 @@ from anshin.core.access import get_for_party
 from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
 from anshin.messaging import selectors, services
-from anshin.messaging.forms import AckForm, DelayForm, MessageForm, PollForm, ProgressForm
+from anshin.messaging.forms import AckForm, DelayForm, MessageForm, PermitForm, PollForm, ProgressForm
 from anshin.messaging.models import Attachment, Message, Thread
+from anshin.trust import permits
+from anshin.trust.holds import kinds_text
+from anshin.trust.models import ContactPermit
 
 
 def _thread_or_404(thread_id: int, user) -> Thread:
@@ -39,9 +43,13 @@ def receipt_label(moment) -> str:
 
 
 def _decorate(messages: list[Message], user) -> list[Message]:
-    """Per message: mine or not, and for mine the recipients' receipt (既読 when everyone has read it)."""
+    """Per message: mine or not, and for mine the recipients' receipt (既読 when everyone has read it); on
+    another person's message the 通報 link, and 事務局からの注意 when the guard saw scam signals in it."""
     for m in messages:
         m.mine = m.sender_id == user.pk and m.kind != Message.Kind.SYSTEM
+        theirs = not m.mine and m.kind != Message.Kind.SYSTEM and m.sender_id is not None
+        m.reportable = theirs and not user.is_operator
+        m.advice = permits.scam_advice(m.caution) if theirs and m.caution else []
         m.read_label = ""
         m.unread_by_counterpart = False
         if m.mine:
@@ -100,7 +108,31 @@ def _thread_context(request, thread: Thread, form: MessageForm | None = None, **
         "ack_form": tools.get("ack_form") or AckForm(initial={"reply_by": _next_business_day(now)}),
         "tool_error": tools.get("tool_error", ""),
         "open_tool": tools.get("open_tool", ""),
+        **_permit_context(thread, user, tools.get("permit_form"), tools.get("permit_error", "")),
     }
+
+
+def _permit_context(thread: Thread, user, form: PermitForm | None, error: str) -> dict:
+    """The サービス外連絡申請 section: the live request or approval (its state and 回答予定日), the form when there
+    is none, the past ones. The operator's note is never part of it."""
+    history = selectors.thread_permits(thread=thread)
+    live = next((p for p in history if p.state in permits.LIVE_STATES), None)
+    member = any(m.user_id == user.pk for m in thread.members.all())
+    return {
+        "live_permit": live,
+        "past_permits": [p for p in history if p is not live],
+        "can_request_permit": member and live is None,
+        "can_withdraw_permit": bool(live and live.state == "pending" and live.requested_by_id == user.pk),
+        "permit_form": form or PermitForm(),
+        "permit_error": error,
+        "is_member": member,
+    }
+
+
+def _held(error: permits.ContactHeld) -> dict:
+    """The 送信を保留しました panel: the text cut into escaped pieces, the flagged ones marked."""
+    return {"segments": selectors.held_segments(error.text, error.spans), "kinds": kinds_text(error.spans),
+            "masked": error.masked, "message": error.message}
 
 
 @login_required
@@ -152,29 +184,35 @@ def poll(request, thread_id: int):
 
 @login_required
 def send(request, thread_id: int):
+    """Send a message. Held (contact details without a permit): the form comes back with the text kept and the
+    flagged parts marked, to edit and resend or to send masked (the panel's button adds `mask_contacts`)."""
     thread = _thread_or_404(thread_id, request.user)
     if refused := _not_allowed(request, "POST"):
         return refused
     form = MessageForm(request.POST, request.FILES)
-    error = ""
+    error, held = "", None
     if form.is_valid():
         try:
             services.message_send(thread=thread, sender=request.user, body=form.cleaned_data["body"],
-                                  files=form.cleaned_data["files"])
+                                  files=form.cleaned_data["files"],
+                                  mask_contacts=form.cleaned_data["mask_contacts"])
+        except permits.ContactHeld as e:
+            held = _held(e)
         except DomainError as e:
             error = e.message
     else:
         error = " ".join(" ".join(errors) for errors in form.errors.values())
     if request.htmx:
         after, pending = _position(request)
-        response = _updates(request, thread, after, pending, {"send_error": error, "send_oob": True})
-        if not error:
+        response = _updates(request, thread, after, pending, {"send_error": error, "send_oob": True, "held": held})
+        if not error and not held:
             response["HX-Trigger"] = "sent"  # the form clears itself
         return response
-    if error:
+    if error or held:
         services.thread_mark_read(thread=thread, user=request.user)
         context = _thread_context(request, thread, form)
         context["send_error"] = error
+        context["held"] = held
         return render(request, "messaging/thread.html", context, status=400)
     return redirect("messaging:thread", thread_id=thread.pk)
 
@@ -233,6 +271,49 @@ def ack(request, thread_id: int):
 def nudge(request, thread_id: int):
     return _tool(request, thread_id, "nudge", None, lambda thread, data: services.thread_nudge(
         thread=thread, sender=request.user), "返信を催促しました。相手に通知が届きます。")
+
+
+@login_required
+def permit_request(request, thread_id: int):
+    """サービス外連絡申請 from the thread page (tool and purpose)."""
+    thread = _thread_or_404(thread_id, request.user)
+    if refused := _not_allowed(request, "POST"):
+        return refused
+    form = PermitForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            permits.permit_request(thread_id=thread.pk, user=request.user, tool=form.cleaned_data["tool"],
+                                   purpose=form.cleaned_data["purpose"])
+        except DomainError as e:
+            error = e.message
+    else:
+        error = _form_error(form)
+    if error:
+        services.thread_mark_read(thread=thread, user=request.user)
+        thread = _thread_or_404(thread_id, request.user)
+        context = _thread_context(request, thread, permit_form=form, permit_error=error)
+        return render(request, "messaging/thread.html", context, status=400)
+    flash.success(request, "サービス外連絡申請を送りました。事務局の審査結果をお待ちください（最大2営業日）。")
+    return redirect(reverse("messaging:thread", args=[thread.pk]) + "#permits")
+
+
+@login_required
+def permit_withdraw(request, thread_id: int, permit_id: int):
+    thread = _thread_or_404(thread_id, request.user)
+    if not ContactPermit.objects.filter(pk=permit_id, thread=thread).exists():
+        raise Http404
+    if refused := _not_allowed(request, "POST"):
+        return refused
+    try:
+        permits.permit_withdraw(permit_id=permit_id, user=request.user)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as e:
+        flash.error(request, e.message)
+    else:
+        flash.success(request, "サービス外連絡申請を取り下げました。")
+    return redirect(reverse("messaging:thread", args=[thread.pk]) + "#permits")
 
 
 @login_required

@@ -105,3 +105,97 @@ def queue_item_assign(*, item_id: int, operator, assignee_id: int | None) -> Que
         audit.record(subject=item, action="queue_assign", actor=operator, actor_role="operator",
                      payload={"from": before, "to": assignee_id})
     return item
+
+
+# --- operator actions of the console (each: operator only, a note, one transaction, an audit event) ----------
+
+
+def ops_message_post(*, thread_id: int, operator, body: str, note: str):
+    """事務局 writes into any thread (a nudge escalation, a dispute…). The parties see the message as from
+    事務局; the internal note goes to the audit log only."""
+    operator_required(operator)
+    note = note_required(note)
+    from anshin.messaging.models import Thread
+    from anshin.messaging.services import message_send
+
+    with transaction.atomic():
+        thread = Thread.objects.filter(pk=thread_id).first()
+        if thread is None:
+            raise NotFound()
+        message = message_send(thread=thread, sender=operator, body=body)
+        audit.record(
+            subject=thread,
+            action="ops_message",
+            actor=operator,
+            actor_role="operator",
+            payload={"note": note, "message_id": message.pk, "body": message.body[:200]},
+        )
+    return message
+
+
+# The account measures of the console and the services that take them (helpers of trust.standing and
+# trust.permits). Every one needs a note; `warn` also a message to the user.
+ACCOUNT_ACTIONS = {
+    "warn": "警告する",
+    "restrict": "メッセージ送信を制限する",
+    "unrestrict": "メッセージ送信の制限を解除する",
+    "suspend": "利用を停止する",
+    "reinstate": "利用停止を解除する",
+    "verify_identity": "本人確認済みにする",
+    "revoke_permits": "サービス外連絡の承認をすべて取り消す",
+}
+
+
+def account_action(*, user_id: int, operator, action: str, note: str, message: str = ""):
+    """One account measure by name (the console's form and the API share this dispatch)."""
+    operator_required(operator)
+    if action not in ACCOUNT_ACTIONS:
+        raise DomainError("invalid_action", "操作の種類が正しくありません。")
+    note = note_required(note)
+    from anshin.accounts.models import User
+
+    if not User.objects.filter(pk=user_id).exists():
+        raise NotFound()
+    if action == "revoke_permits":
+        from anshin.trust.permits import permit_revoke_all
+
+        return permit_revoke_all(user_id=user_id, operator=operator, note=note)
+    from anshin.trust import standing
+
+    if action == "warn":
+        message = (message or "").strip()
+        if not message:
+            raise DomainError("message_required", "ユーザーに送る警告の本文を入力してください。")
+        return standing.account_warn(user_id=user_id, operator=operator, note=note, message=message)
+    service = {
+        "restrict": standing.account_restrict,
+        "unrestrict": standing.account_unrestrict,
+        "suspend": standing.account_suspend,
+        "reinstate": standing.account_reinstate,
+        "verify_identity": standing.account_verify_identity,
+    }[action]
+    return service(user_id=user_id, operator=operator, note=note)
+
+
+def item_close(*, item_id: int, operator, resolution: str = "done", note: str) -> QueueItem:
+    """Close an item from the console. A report item closes the report itself too (trust.reports), so the
+    report and its queue item never disagree; anything else is `queue_item_close`."""
+    operator_required(operator)
+    note = note_required(note)
+    item = QueueItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound()
+    from anshin.trust.models import Report
+
+    if item.kind == QueueItem.Kind.REPORT and item.subject_type_id == ContentType.objects.get_for_model(Report).pk:
+        if item.state != QueueItem.State.OPEN:
+            raise DomainError("closed", "この項目は対応済みです。")
+        from anshin.trust.reports import report_close
+
+        report = Report.objects.filter(pk=item.subject_id).first()
+        if report is not None and report.state == Report.State.OPEN:
+            report_close(report_id=report.pk, operator=operator, note=note, resolution=resolution)
+            item.refresh_from_db()
+            if item.state == QueueItem.State.CLOSED:
+                return item
+    return queue_item_close(item_id=item_id, operator=operator, resolution=resolution, note=note)

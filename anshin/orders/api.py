@@ -18,14 +18,16 @@ from anshin.jobs.api import Pagination
 from anshin.jobs.models import Category
 from anshin.ledger.services import balance, escrow_code
 from anshin.orders import selectors, services
-from anshin.orders.flow import ORDER_FLOW
+from anshin.orders.flow import ORDER_FLOW, RESOLVE_ACTIONS
 from anshin.orders.models import Listing, Order
 
 router = Router(tags=["orders"])
 
 ACTION_ERRORS = {**ERRORS, 402: ErrorOut}
-FORM_ACTIONS = frozenset({"deliver", "request_revision"})
-PARTY_ACTIONS = {t.action for t in ORDER_FLOW.transitions if t.label} - {"cancel"}
+FORM_ACTIONS = frozenset({"deliver", "request_revision", "open_dispute"})
+# Dispute resolutions are the operations console's (with an internal note), not the parties' API.
+PARTY_ACTIONS = {t.action for t in ORDER_FLOW.transitions if t.label} - {"cancel"} - RESOLVE_ACTIONS
+INTERNAL_KEYS = ("note",)  # operators' internal notes in audit payloads: never shown to the parties
 MAX_PRICE_FILTER = 10**12
 CategoryValue = Literal[tuple(Category.values)]  # type: ignore[valid-type]
 
@@ -310,7 +312,8 @@ class OrderOut(OrderListOut):
 
     @staticmethod
     def resolve_allowed_actions(obj, context):
-        return actions_out(selectors.order_actions(order=obj, user=context["request"].auth), FORM_ACTIONS)
+        rows = selectors.order_actions(order=obj, user=context["request"].auth)
+        return actions_out([t for t in rows if t.action in PARTY_ACTIONS], FORM_ACTIONS)
 
     @staticmethod
     def resolve_cancel_requests(obj):
@@ -324,7 +327,9 @@ class OrderOut(OrderListOut):
 
 class OrderActionIn(Schema):
     body: str | None = Field(None, max_length=rules.MESSAGE_MAX_LENGTH, description="deliver: 納品メッセージ")
-    reason: str | None = Field(None, max_length=2_000, description="request_revision: 修正依頼の内容")
+    reason: str | None = Field(
+        None, max_length=2_000, description="request_revision: 修正依頼の内容 / open_dispute: 相談内容"
+    )
 
 
 class CancelRequestIn(Schema):
@@ -340,6 +345,13 @@ class TimelineOut(Schema):
     to_state: str
     payload: dict
     created_at: LocalDateTime
+
+    @staticmethod
+    def resolve_payload(obj, context):
+        payload = obj.payload if isinstance(obj.payload, dict) else {}
+        if context["request"].auth.is_operator:
+            return payload
+        return {key: value for key, value in payload.items() if key not in INTERNAL_KEYS}
 
 
 def _detail(order_id: int, user) -> Order:
@@ -369,7 +381,8 @@ def get_order(request, order_id: int = IdPath()):
              summary="注文の操作（allowed_actions の action）")
 def order_action(request, payload: OrderActionIn | None = None, order_id: int = IdPath(),
                  action: str = Path(..., max_length=32)):
-    """`deliver` → `{body}` (files: POST …/deliveries), `request_revision` → `{reason}`, anything else: no body."""
+    """`deliver` → `{body}` (files: POST …/deliveries), `request_revision` → `{reason}`, `open_dispute` →
+    `{reason}`（事務局に相談する: the order's clock stops）, anything else: no body."""
     user, data = request.auth, payload or OrderActionIn()
     if action not in PARTY_ACTIONS:
         raise DomainError("unknown_action", f"「{action}」という操作はありません。")
@@ -377,6 +390,8 @@ def order_action(request, payload: OrderActionIn | None = None, order_id: int = 
         services.order_deliver(order_id=order_id, user=user, body=data.body or "")
     elif action == "request_revision":
         services.order_request_revision(order_id=order_id, user=user, reason=data.reason or "")
+    elif action == "open_dispute":
+        services.order_open_dispute(order_id=order_id, user=user, reason=data.reason or "")
     else:
         services.order_simple_action(order_id=order_id, user=user, action=action)
     return _detail(order_id, user)

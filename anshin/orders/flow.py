@@ -29,6 +29,7 @@ ORDER_FLOW = Flow(
         "delivered": _("納品確認待ち"),
         "completed": _("完了（支払済み）"),
         "cancelled": pgettext_lazy("order state", "キャンセル"),
+        "disputed": _("トラブル相談中"),  # no timer here: entering it freezes the order's clock
     },
     transitions=[
         # action              from                          to             who
@@ -43,6 +44,13 @@ ORDER_FLOW = Flow(
         T("terminate_overdue", ("in_progress",), "cancelled", (C, O), _("納期超過のため取引を終了する"), "danger",
           guard="is_overdue"),
         T("cancel", OPEN, "cancelled", (C, W, O, S)),  # a キャンセル申請 agreed to, or left unanswered
+        # トラブル相談: either side, directly or after a refused キャンセル申請; the clock stops.
+        T("open_dispute", OPEN, "disputed", (C, W, O), _("事務局に相談する"), "secondary"),
+        # 事務局の裁定 (operations console, internal note required). A split closes the order as cancelled:
+        # it did not complete as bought; the seller is paid for a part and the buyer refunded the rest.
+        T("resolve_release", ("disputed",), "completed", (O,), _("出品者に全額支払う")),
+        T("resolve_refund", ("disputed",), "cancelled", (O,), _("全額返金する"), "danger"),
+        T("resolve_split", ("disputed",), "cancelled", (O,), _("分割して精算する"), "secondary"),
     ],
     timers=[
         Timer("purchased", rules.FIRST_RESPONSE_WINDOW, "expire", reminders=rules.FIRST_RESPONSE_REMINDERS),
@@ -51,17 +59,21 @@ ORDER_FLOW = Flow(
     terminal=frozenset({"completed", "cancelled"}),
 )
 
+# An operator's decision on a dispute: taken in the operations console, never a button on the order page.
+RESOLVE_ACTIONS = frozenset({"resolve_release", "resolve_refund", "resolve_split"})
+
 # キャンセル申請: either side asks with a reason; the other side agrees or refuses within 24 h; silence = agreed.
 CANCEL_REQUEST_FLOW = Flow(
     name="order_cancel_request",
     states={"pending": _("回答待ち"), "agreed": _("合意"), "refused": _("拒否"), "withdrawn": _("取り下げ"),
-            "voided": _("取引終了により無効")},
+            "voided": _("無効（取引の状態が変わったため）")},
     transitions=[
         T("agree", ("pending",), "agreed", (C, W, O), _("キャンセルに同意する"), "danger"),
         T("refuse", ("pending",), "refused", (C, W, O), _("キャンセルを拒否する"), "secondary"),
         T("withdraw", ("pending",), "withdrawn", (C, W, O), _("申請を取り下げる"), "secondary"),
         T("lapse", ("pending",), "agreed", (S,)),
-        # The order ended another way while the request was pending (approved, expired, terminated): moot.
+        # The order ended another way while the request was pending (approved, expired, terminated) or went
+        # to a dispute: moot.
         T("void", ("pending",), "voided", (S,)),
     ],
     timers=[Timer("pending", rules.CANCEL_REQUEST_WINDOW, "lapse")],

@@ -164,6 +164,10 @@ class RevisionForm(forms.Form):
     reason = forms.CharField(label="修正してほしい点", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class DisputeForm(forms.Form):
+    reason = forms.CharField(label="相談内容", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class CancelRequestForm(forms.Form):
     reason = forms.ChoiceField(label="キャンセルの理由", choices=[])
     detail = forms.CharField(label="詳細", max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -22,9 +22,15 @@ from anshin.jobs.models import Category
 from anshin.ledger import gateway
 from anshin.ledger.services import GATEWAY, REVENUE, Line, entry_post, escrow_code, worker_code
 from anshin.messaging.models import Thread
-from anshin.messaging.services import attachments_validate, message_post_system, message_send, thread_create
+from anshin.messaging.services import (
+    attachments_validate,
+    message_post_system,
+    message_precheck,
+    message_send,
+    thread_create,
+)
 from anshin.notifications.services import notify
-from anshin.orders.flow import CANCEL_REASONS, ORDER_FLOW
+from anshin.orders.flow import CANCEL_REASONS, OPEN, ORDER_FLOW
 from anshin.orders.models import (
     CancelRequest,
     HearingAnswer,
@@ -34,6 +40,8 @@ from anshin.orders.models import (
     Order,
     OrderDelivery,
 )
+from anshin.trust.blocks import refuse_if_blocked
+from anshin.trust.holds import text_guard
 
 MAX_OPTIONS = 10
 MAX_QUESTIONS = 20
@@ -136,6 +144,17 @@ def _validate_listing(*, title, description, category, price, delivery_days, inc
     return data, clean_options, clean_questions
 
 
+def _guard_listing_texts(user, data: dict, options: list[dict], questions: list[dict]) -> None:
+    """trust: a listing's public texts (title, description, options, hearing sheet) cannot carry contact
+    details (PRODUCT.md §6). Called outside the transaction, so the hold record survives the refusal."""
+    fields = {"タイトル": data["title"], "サービス内容": data["description"]}
+    for n, option in enumerate(options, 1):
+        fields[f"オプション{n}の名前"] = option["title"]
+    for n, question in enumerate(questions, 1):
+        fields[f"質問{n}"] = "\n".join([question["text"], *question["choices"], question["example"]])
+    text_guard(user=user, surface="listing", fields=fields)
+
+
 def _save_parts(listing: Listing, options: list[dict], questions: list[dict]) -> None:
     listing.options.all().delete()
     listing.questions.all().delete()
@@ -155,6 +174,7 @@ def listing_create(*, user, title: str, description: str, category: str, price: 
         title=title, description=description, category=category, price=price, delivery_days=delivery_days,
         included_revisions=included_revisions, options=options, questions=questions,
     )
+    _guard_listing_texts(user, data, clean_options, clean_questions)  # trust: before the transaction
     now = clock.now()
     with transaction.atomic():
         listing = Listing(seller=user, created_at=now, updated_at=now, **data)
@@ -180,6 +200,8 @@ def listing_update(*, listing_id: int, user, title: str, description: str, categ
         title=title, description=description, category=category, price=price, delivery_days=delivery_days,
         included_revisions=included_revisions, options=options, questions=questions,
     )
+    if Listing.objects.filter(pk=listing_id, seller_id=user.pk).exists() or user.is_operator:  # others: 404
+        _guard_listing_texts(user, data, clean_options, clean_questions)  # trust: before the transaction
     with transaction.atomic():
         listing, actor = _own_listing(listing_id, user)
         for key, value in data.items():
@@ -223,8 +245,20 @@ SYSTEM_TEXT = {
     "cancel": "キャンセル申請が成立したため、注文はキャンセルされました。{total}は全額返金されます。",
     "cancel_request": "{who}さんがキャンセルを申請しました（理由: {reason}）。{deadline}までに回答してください"
                       "（回答がない場合はキャンセルが成立します）。",
-    "cancel_refuse": "{who}さんがキャンセル申請を拒否しました。取引は続きます。",
+    "cancel_refuse": "{who}さんがキャンセル申請を拒否しました。取引は続きます。話し合いで解決できない場合は"
+                     "「事務局に相談する」から事務局に相談できます。",
     "cancel_withdraw": "{who}さんがキャンセル申請を取り下げました。",
+    "open_dispute": "{who}さんが事務局に相談しました（トラブル相談）。事務局が確認するまで、この注文の期限のカウントは"
+                    "停止します。相談内容: {reason}",
+    "open_dispute_operator": "事務局がこの注文をトラブル相談として預かりました。事務局が確認するまで、この注文の期限の"
+                             "カウントは停止します。理由: {reason}",
+    "resolve_release": "事務局がトラブル相談を確認し、代金の全額を{s}さんに支払うと判断しました。{s}さんへの支払い: "
+                       "{net}（{gross}から販売手数料{fee}を差し引き）。取引は完了しました。",
+    "resolve_refund": "事務局がトラブル相談を確認し、お支払い額（{total}）を全額{b}さんに返金すると判断しました。"
+                      "注文はキャンセルされました。",
+    "resolve_split": "事務局がトラブル相談を確認し、代金を分割して精算すると判断しました。{s}さんへの支払い: {net}"
+                     "（{gross}から販売手数料{fee}を差し引き）、{b}さんへの返金: {refund}"
+                     "（うち購入手数料 {fee_refund}）。注文はキャンセルされました。",
 }
 
 
@@ -310,11 +344,11 @@ def _effects(order: Order, action: str, *, actor_user=None, **extra) -> None:
 
 def _close_pending_requests(order: Order) -> None:
     """Requests that no longer make sense in the order's new state are voided (the order stays locked): a
-    納期変更 once the work is no longer in progress, a キャンセル申請 once the order is closed."""
+    納期変更 once the work is no longer in progress, a キャンセル申請 once the order is closed or disputed."""
     from anshin.deals.services import date_change_void_pending
 
     date_change_void_pending(deal=order)
-    if order.state in ORDER_FLOW.terminal:
+    if order.state not in OPEN:  # closed, or gone to a dispute (where 24 h of silence must not cancel it)
         _void_pending_request(order)
 
 
@@ -481,6 +515,7 @@ def order_purchase(*, listing_id: int, user, option_ids=(), answers: dict | None
             raise NotFound()
         if listing.seller_id == user.pk:
             raise DomainError("own_listing", "自分のサービスは購入できません。")
+        refuse_if_blocked(listing.seller_id, user.pk)  # trust: no new orders between blocked users
         if listing.state != "active":
             raise NotFound()
         options = [o for o in listing.options.all() if o.pk in option_ids]
@@ -562,6 +597,8 @@ def order_deliver(*, order_id: int, user, body: str, files=()) -> OrderDelivery:
         raise DomainError("too_long", f"納品メッセージは{rules.MESSAGE_MAX_LENGTH - 20:,}文字以内で入力してください。")
     files = list(files or [])
     attachments_validate(files)
+    message_precheck(sender=user, text=body,  # trust: held before the order's transaction, so the hold is logged
+                     thread_id=Thread.objects.filter(order_id=order_id).values_list("pk", flat=True).first())
     with _acting(order_id, user) as (order, role):
         _move(order, "deliver", user, role)
         message = message_send(thread=order.thread, sender=user, body=f"【正式な納品】\n{body}", files=files)
@@ -604,7 +641,7 @@ SIMPLE_ACTIONS = {"accept": order_accept, "approve": order_approve, "terminate_o
 
 def order_simple_action(*, order_id: int, user, action: str) -> Order:
     """One-click actions: "accept", "approve", "terminate_overdue"."""
-    if action in ("deliver", "request_revision"):
+    if action in ("deliver", "request_revision", "open_dispute"):
         raise DomainError("needs_input", "この操作には入力が必要です。")
     if action not in SIMPLE_ACTIONS:
         raise DomainError("unknown_action", f"「{action}」という操作はありません。")
@@ -685,6 +722,136 @@ def cancel_request_answer(*, request_id: int, user, action: str) -> CancelReques
             _tell(order, key, SYSTEM_TEXT[key].format(who=user.name), actor_user=user,
                   stamp=request.state_entered_at)
     return request
+
+
+# --- disputes (トラブル相談) --------------------------------------------------------------------------------
+
+
+OUTCOME_WORDS = {"release": "全額支払い", "refund": "全額返金", "split": "分割"}
+
+
+def dispute_split(order: Order, seller_amount: int) -> dict:
+    """The money of a resolution giving the seller `seller_amount` of the price (subtotal), exact to the yen:
+    the seller gets it minus 22%, the buyer the rest of the price back plus the buyer fee in proportion
+    (rounded down), revenue both fees' remainders. seller_amount = subtotal is a payout, 0 a full refund;
+    seller_net + revenue + refund = total, so the escrow ends at 0."""
+    fee = seller_fee(seller_amount)
+    price_refund = order.subtotal - seller_amount
+    fee_refund = order.buyer_fee * price_refund // order.subtotal
+    return {
+        "seller_amount": seller_amount,
+        "seller_fee": fee,
+        "seller_net": seller_amount - fee,
+        "price_refund": price_refund,
+        "buyer_fee_refund": fee_refund,
+        "refund": price_refund + fee_refund,
+        "revenue": fee + order.buyer_fee - fee_refund,
+    }
+
+
+def order_open_dispute(*, order_id: int, user, reason: str, concerns=None, note: str = "") -> Order:
+    """Either side (or an operator) asks 事務局 to step in: the order goes to `disputed`, where no timer runs
+    (no 48 h auto-cancel, no 72 h auto-approval); the time that was left is kept in the audit payload; a
+    pending キャンセル申請 and 納期変更 are voided; a `dispute` queue item concerning the other side (for an
+    operator: `concerns`, else the seller) is opened. `note`: an operator's internal note, never shown."""
+    from anshin.ops.models import QueueItem
+    from anshin.ops.services import ops_due, queue_item_open
+
+    reason = (reason or "").strip() if isinstance(reason, str) or reason is None else ""
+    if not reason:
+        raise DomainError("empty", "相談内容を入力してください。")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise DomainError("too_long", f"相談内容は{REASON_MAX_LENGTH:,}文字以内で入力してください。")
+    with _acting(order_id, user) as (order, role):
+        now = clock.now()
+        frozen = None
+        if order.due_at:
+            left = order.due_at - now
+            frozen = {"timer_action": order.timer_action, "due_at": order.due_at.isoformat(),
+                      "remaining_seconds": left.total_seconds(), "remaining_us": left // timedelta(microseconds=1)}
+        pending = _pending_request(order)
+        latest = CancelRequest.objects.filter(order=order).order_by("-created_at", "-id").first()
+        payload = {
+            "reason": reason,
+            "frozen_timer": frozen,
+            "frozen_cancel_request": (
+                {"id": pending.pk, "remaining_seconds": (pending.due_at - now).total_seconds()} if pending else None),
+            "refused_cancel_request": latest.pk if latest is not None and latest.state == "refused" else None,
+        }
+        if note:
+            payload["note"] = note
+        _move(order, "open_dispute", user, role, payload)
+        concerned = {Actor.CLIENT: order.seller, Actor.WORKER: order.buyer}.get(role) or concerns or order.seller
+        queue_item_open(
+            kind=QueueItem.Kind.DISPUTE,
+            subject=order,
+            summary=f"トラブル相談（サービス注文）: {order.title}",
+            dedupe_key=f"{order.ledger_ref}:dispute:{order.state_entered_at.isoformat()}",
+            due_at=ops_due(now),
+            opened_by=user,
+            concerns=concerned,
+            payload={"opened_by_role": str(role), **payload},
+        )
+        if role == Actor.OPERATOR:
+            text = _say(order, "open_dispute_operator", reason=reason)
+        else:
+            text = _say(order, "open_dispute", who=user.name, reason=reason)
+        _tell(order, "open_dispute", text, actor_user=user)
+        _close_pending_requests(order)
+    return order
+
+
+def order_resolve_dispute(*, order_id: int, operator, outcome: str, seller_amount: int | None = None,
+                          note: str) -> Order:
+    """事務局の裁定 on a disputed order (operators only; anyone else gets 404): "release" completes it and
+    pays the seller like an approval, "refund" cancels it with the whole payment back (buyer fee included),
+    "split" cancels it paying the seller `seller_amount` of the price (0 < seller_amount < price) — see
+    `dispute_split`. One ledger entry under one idempotency key per order; both parties are told (the
+    internal note stays in the audit event and the closed queue items)."""
+    from anshin.ops.models import QueueItem
+    from anshin.ops.services import note_required, operator_required, queue_items_close_for
+
+    operator_required(operator)
+    note = note_required(note)
+    if outcome not in ("release", "refund", "split"):
+        raise DomainError("unknown_outcome", "裁定の内容（全額支払い・全額返金・分割）を選んでください。")
+    if outcome == "split" and (not isinstance(seller_amount, int) or isinstance(seller_amount, bool)):
+        raise DomainError("invalid_amount", "出品者に支払う額は円単位の整数で入力してください。")
+    action = f"resolve_{outcome}"
+    with _acting(order_id, operator) as (order, role):
+        ORDER_FLOW.find(action, order.state, role, order)  # an operator who is a party is refused here
+        if outcome == "split" and not 0 < seller_amount < order.subtotal:
+            raise DomainError(
+                "invalid_amount",
+                f"分割する場合、出品者に支払う額は1円以上、代金（{yen(order.subtotal)}）未満で入力してください"
+                "（全額なら「出品者に全額支払う」、0円なら「全額返金する」を選んでください）。",
+            )
+        share = {"release": order.subtotal, "refund": 0, "split": seller_amount}[outcome]
+        split = dispute_split(order, share)
+        _move(order, action, operator, role, {"note": note, "outcome": outcome, **split})
+        entry_post(
+            key=f"{order.ledger_ref}:dispute_resolution",
+            kind=f"dispute_{outcome}",
+            ref=order.ledger_ref,
+            memo=f"トラブル相談の裁定（{OUTCOME_WORDS[outcome]}）: {order.title}",
+            lines=[
+                Line(escrow_code(order.ledger_ref), -order.total),
+                Line(worker_code(order.seller_id), split["seller_net"]),
+                Line(REVENUE, split["revenue"]),
+                Line(GATEWAY, split["refund"]),
+            ],
+        )
+        if outcome == "release":
+            order.completed_at = clock.now()
+            order.save(update_fields=["completed_at"])
+        queue_items_close_for(subject=order, operator=operator, resolution=action, note=note,
+                              kinds=[QueueItem.Kind.DISPUTE, QueueItem.Kind.TERMINATION_ESCALATION])
+        text = _say(order, action, gross=yen(split["seller_amount"]), fee=yen(split["seller_fee"]),
+                    net=yen(split["seller_net"]), refund=yen(split["refund"]),
+                    fee_refund=yen(split["buyer_fee_refund"]))
+        _tell(order, action, text)
+        _close_pending_requests(order)
+    return order
 
 
 # --- timers ---------------------------------------------------------------------------------------------

@@ -17,14 +17,17 @@ from anshin import rules
 from anshin.core import clock
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
+from anshin.core.money import yen
 from anshin.messaging.selectors import deal_updates, thread_messages
 from anshin.orders import selectors, services
-from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
+from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW, RESOLVE_ACTIONS
+from anshin.orders.flow import OPEN as OPEN_STATES
 from anshin.orders.forms import (
     BLANK_OPTIONS,
     BLANK_QUESTIONS,
     CancelRequestForm,
     DeliverForm,
+    DisputeForm,
     ListingForm,
     ListingSearchForm,
     OptionRowForm,
@@ -62,7 +65,11 @@ TIMELINE_WORDS = {
     "refuse": "キャンセルを拒否",
     "withdraw": "キャンセル申請を取り下げ",
     "lapse": "回答期限切れでキャンセル成立",
-    "void": "取引終了によりキャンセル申請は無効",
+    "void": "取引の状態が変わったため、キャンセル申請は無効",
+    "open_dispute": "事務局に相談（トラブル相談）",
+    "resolve_release": "事務局の判断: 出品者に全額支払い（取引完了）",
+    "resolve_refund": "事務局の判断: 全額返金",
+    "resolve_split": "事務局の判断: 分割して精算",
     "date_change_proposed": "お届け予定日の変更を申請",
     "date_change_approved": "お届け予定日の変更を承認",
     "date_change_declined": "お届け予定日の変更を拒否",
@@ -80,11 +87,14 @@ DONE_TEXT = {
     "agree": "キャンセルに同意しました。注文はキャンセルされ、全額返金されます。",
     "refuse": "キャンセルを拒否しました。取引は続きます。",
     "withdraw": "キャンセル申請を取り下げました。",
+    "open_dispute": "事務局に相談しました。事務局からの連絡をお待ちください。",
 }
 
-FORM_ACTIONS = {"deliver": DeliverForm, "request_revision": RevisionForm}
-# Actions a person can take from the order page (unlabelled rows are the thread's or the clock's).
-PARTY_ACTIONS = {t.action for t in ORDER_FLOW.transitions if t.label and set(t.actors) - {Actor.SYSTEM}}
+FORM_ACTIONS = {"deliver": DeliverForm, "request_revision": RevisionForm, "open_dispute": DisputeForm}
+# Actions a person can take from the order page (unlabelled rows are the thread's or the clock's; an operator
+# resolves a dispute from the operations console).
+PARTY_ACTIONS = {t.action for t in ORDER_FLOW.transitions
+                 if t.label and set(t.actors) - {Actor.SYSTEM}} - RESOLVE_ACTIONS
 LISTING_ACTIONS = {t.action for t in LISTING_FLOW.transitions}
 ANSWER_ACTIONS = {t.action for t in CANCEL_REQUEST_FLOW.transitions if set(t.actors) - {Actor.SYSTEM}}
 
@@ -343,8 +353,25 @@ def _timeline(order: Order) -> list[dict]:
             "at": event.created_at, "who": who, "what": TIMELINE_WORDS.get(event.action, event.action),
             "from": ORDER_FLOW.states.get(event.from_state, ""), "to": ORDER_FLOW.states.get(event.to_state, ""),
             "reason": payload.get("reason", ""),
+            "detail": _detail_words(event.action, payload),
         })
     return rows
+
+
+def _detail_words(action: str, payload: dict) -> str:
+    if action == "resolve_split" and "refund" in payload:
+        return (f"出品者へ {yen(payload['seller_amount'])}（販売手数料 {yen(payload['seller_fee'])} 差し引き後 "
+                f"{yen(payload['seller_net'])}）・購入者へ返金 {yen(payload['refund'])}")
+    return ""
+
+
+def _settlement(order: Order) -> dict | None:
+    """How a dispute closed the order (the operator's decision), for the page: None if it did not."""
+    event = selectors.order_timeline(order=order).filter(action__in=RESOLVE_ACTIONS).last()
+    if event is None or not isinstance(event.payload, dict):
+        return None
+    return {"outcome": event.payload.get("outcome"), "refund": event.payload.get("refund", 0),
+            "seller_net": event.payload.get("seller_net", 0)}
 
 
 def _answers(order: Order) -> list[dict]:
@@ -359,6 +386,10 @@ def _detail(request, order: Order, *, error: str = "", bound: dict | None = None
     actions = [t for t in selectors.order_actions(order=order, user=user) if t.label and t.action in PARTY_ACTIONS]
     bound = bound or {}
     forms = {t.action: bound.get(t.action) or FORM_ACTIONS[t.action]() for t in actions if t.action in FORM_ACTIONS}
+    # 「事務局に相談する」 has its own panel (open after a refused キャンセル申請), like the contract page's.
+    dispute = next(((t, forms.pop(t.action)) for t in actions if t.action == "open_dispute"), None)
+    actions = [t for t in actions if t.action != "open_dispute"]
+    latest = selectors.order_cancel_requests(order=order).first()
     pending = selectors.order_pending_cancel_request(order=order)
     cancel_form = None
     if pending is None and side and order.state not in ORDER_FLOW.terminal:
@@ -391,6 +422,9 @@ def _detail(request, order: Order, *, error: str = "", bound: dict | None = None
         "pending_mine": bool(pending and pending.requested_by_id == user.pk),
         "pending_reason": _reason_label(pending) if pending else "",
         "cancel_form": cancel_form,
+        "dispute": dispute,
+        "cancel_refused": bool(latest and latest.state == "refused" and order.state in OPEN_STATES),
+        "settlement": _settlement(order) if order.state in ORDER_FLOW.terminal else None,
         "timeline": _timeline(order),
         "thread": thread,
         "recent_messages": thread_messages(thread=thread, limit=5) if thread else [],
@@ -439,6 +473,8 @@ def order_action(request, order_id: int, action: str):
             if action == "deliver":
                 services.order_deliver(order_id=order.pk, user=request.user, body=form.cleaned_data["body"],
                                        files=form.cleaned_data["files"])
+            elif action == "open_dispute":
+                services.order_open_dispute(order_id=order.pk, user=request.user, reason=form.cleaned_data["reason"])
             else:
                 services.order_request_revision(order_id=order.pk, user=request.user,
                                                 reason=form.cleaned_data["reason"])

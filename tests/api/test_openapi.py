@@ -65,6 +65,22 @@ EXPECTED = {
     "/api/orders/{order_id}/cancel-requests": {"post"},
     "/api/cancel-requests/{request_id}/actions/{action}": {"post"},
     "/api/orders/{order_id}/timeline": {"get"},
+    "/api/threads/{thread_id}/permits": {"get", "post"},
+    "/api/permits/{permit_id}/withdraw": {"post"},
+    "/api/blocks": {"get", "post"},
+    "/api/blocks/{user_id}": {"delete"},
+    "/api/reports": {"post"},
+    "/api/ops/dashboard": {"get"},
+    "/api/ops/queue": {"get"},
+    "/api/ops/items/{item_id}": {"get"},
+    "/api/ops/items/{item_id}/assign": {"post"},
+    "/api/ops/items/{item_id}/close": {"post"},
+    "/api/ops/permits/{permit_id}/decide": {"post"},
+    "/api/ops/permits/{permit_id}/revoke": {"post"},
+    "/api/ops/users/{user_id}/actions": {"post"},
+    "/api/ops/disputes/{kind}/{deal_id}/resolve": {"post"},
+    "/api/ops/users/{user_id}/risk": {"get"},
+    "/api/ops/audit": {"get"},
 }
 
 

@@ -66,7 +66,7 @@ def test_the_whole_order_journey_over_the_api(client_user, worker, api_as):
     assert [a["answer"] for a in order["answers"]] == [["会社のロゴ"], ["ポップ"]]
     assert [r["code"] for r in order["cancel_reasons"]] == ["changed_mind", "other"]
     url = f"/api/orders/{order['id']}"
-    assert [a["action"] for a in seller.get(url)[1]["allowed_actions"]] == ["accept"]
+    assert [a["action"] for a in seller.get(url)[1]["allowed_actions"]] == ["accept", "open_dispute"]
 
     status, order = seller.post(f"{url}/actions/accept")
     assert status == 200 and order["state"] == "in_progress" and order["delivery_date"]
@@ -75,7 +75,7 @@ def test_the_whole_order_journey_over_the_api(client_user, worker, api_as):
     assert status == 201, order
     assert order["deliveries"][0]["attachments"][0]["name"] == "logo.png"
     assert {a["action"]: a["needs_input"] for a in buyer.get(url)[1]["allowed_actions"]} == {
-        "approve": False, "request_revision": True}
+        "approve": False, "request_revision": True, "open_dispute": True}
     status, order = buyer.post(f"{url}/actions/request_revision", {"reason": "色を変えてください"})
     assert status == 200 and order["revisions_used"] == 1
     status, order = seller.post(f"{url}/actions/deliver", {"body": "修正版です"})

@@ -5,7 +5,10 @@ After every step: every entry balances, no account but the gateway is negative, 
 postings, a closed contract holds no escrow, worker net + fee (+ refunds, none yet) = the funded amount, at most
 one fund and one release per contract — and every call did exactly what the flow table says it should.
 Termination requests (with random splits) and delivery-date changes run beside the main flow: an agreed split
-pays worker net + fee + refund = funded exactly, and an approved date change is the contract's delivery date."""
+pays worker net + fee + refund = funded exactly, and an approved date change is the contract's delivery date.
+Disputes are opened by either side or an operator and resolved by an operator (release, refund or a random
+split, valid or not): a disputed contract holds the whole amount and one open queue item; a resolution writes
+one entry that empties the escrow exactly and closes the queue item."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -29,7 +32,7 @@ from anshin import rules
 from anshin.accounts.models import User
 from anshin.contracts import selectors
 from anshin.contracts import services as contracts
-from anshin.contracts.flow import CONTRACT_FLOW
+from anshin.contracts.flow import CONTRACT_FLOW, OPEN, RESOLVE_ACTIONS
 from anshin.contracts.models import Contract, TerminationRequest
 from anshin.core import clock, timers
 from anshin.core.errors import DomainError, NotFound
@@ -37,9 +40,11 @@ from anshin.core.flows import Actor
 from anshin.core.models import AuditEvent
 from anshin.core.money import tiered_fee
 from anshin.deals import services as deals
+from anshin.deals.disputes import dispute_resolve
 from anshin.deals.models import DateChangeRequest
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, escrow_code, worker_code
+from anshin.ops.models import QueueItem
 from anshin.ops.permissions import grant_operator
 from tests import factories
 from tests.ledger_checks import assert_ledger_sound, assert_replay_writes_nothing
@@ -56,6 +61,9 @@ ACTIONS = [
     "request_revision",
     "terminate_overdue",
     "open_dispute",
+    "resolve_release",
+    "resolve_refund",
+    "resolve_split",
 ]
 WHO = ["client", "worker", "stranger", "operator"]
 HELD = {"funded", "delivered", "revision_requested", "disputed"}  # the escrow holds the whole amount
@@ -80,6 +88,10 @@ def call(action: str, contract_id: int, user, card: str):
         return contracts.contract_request_revision(contract_id=contract_id, user=user, reason="修正をお願いします。")
     if action == "open_dispute":
         return contracts.contract_open_dispute(contract_id=contract_id, user=user, reason="事務局に相談します。")
+    if action in RESOLVE_ACTIONS:
+        amount = Contract.objects.values_list("amount", flat=True).get(pk=contract_id)
+        return dispute_resolve(kind="contract", deal_id=contract_id, operator=user,
+                               outcome=action.removeprefix("resolve_"), worker_amount=amount // 2, note="内部メモ")
     return contracts.contract_simple_action(contract_id=contract_id, user=user, action=action)
 
 
@@ -180,6 +192,9 @@ class ContractSpine(RuleBasedStateMachine):
             expected = CONTRACT_FLOW.find(action, state, role, before).target if role else NotFound
         except DomainError as refusal:
             expected = refusal.code
+        if action in RESOLVE_ACTIONS and role != Actor.OPERATOR:
+            # The operations console's: anyone else gets 404 before anything happens, the clock's due included.
+            expected, state = NotFound, before.state
         if expected not in (NotFound, "not_allowed") and action == "fund" and card == "tok_decline":
             expected = "payment_declined"
         entries_before = JournalEntry.objects.filter(ref=before.ledger_ref).count()
@@ -202,6 +217,66 @@ class ContractSpine(RuleBasedStateMachine):
             assert after.state == state  # refused: only the clock may have moved it
             if state == before.state:
                 assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries_before
+
+    # --- disputes: opened by anyone allowed, resolved by an operator (or refused) ----------------------------
+
+    @precondition(lambda self: len(self.ids) < 4)
+    @rule(amount=amounts, state=st.sampled_from(OPEN), opener=st.sampled_from(["client", "worker", "operator"]),
+          who=st.sampled_from(["operator"] * 5 + WHO), outcome=st.sampled_from(["release", "refund", "split", "split"]),
+          data=st.data())
+    def dispute_a_contract_under_way(self, amount, state, opener, who, outcome, data):
+        """A contract under way (most random ones end before anyone disputes them), disputed and resolved."""
+        c = factories.contract(self.users["client"], self.users["worker"], state=state, amount=amount)
+        self.ids.append(c.pk)
+        self.attempt(c.pk, "open_dispute", opener, "tok_visa")
+        self.clock.shift(timedelta(days=data.draw(st.integers(min_value=0, max_value=30), label="days later")))
+        self.resolve_dispute(c.pk, who, outcome, data)
+
+    @rule(contract_id=contracts, who=st.sampled_from(["operator", "operator", "operator", *WHO]),
+          outcome=st.sampled_from(["release", "refund", "split", "split"]), data=st.data())
+    def resolve_dispute(self, contract_id, who, outcome, data):
+        if data.draw(st.booleans(), label="drive to funded"):
+            self.drive_to_funded(contract_id)
+        c = Contract.objects.get(pk=contract_id)
+        if c.state in OPEN and not (c.due_at and c.due_at <= clock.now()) and data.draw(
+            st.sampled_from([True, True, False]), label="open a dispute first"
+        ):
+            opener = data.draw(st.sampled_from(["client", "worker", "operator"]), label="opener")
+            self.attempt(contract_id, "open_dispute", opener, "tok_visa")
+            c = Contract.objects.get(pk=contract_id)
+        worker_amount = data.draw(
+            st.one_of(st.sampled_from([-1, 0, 1, c.amount - 1, c.amount]), st.integers(1, c.amount - 1)),
+            label="worker_amount",
+        )
+        if who != "operator":
+            expected = NotFound
+        elif c.state != "disputed":
+            expected = "not_allowed"
+        elif outcome == "split" and not 0 < worker_amount < c.amount:
+            expected = "invalid_amount"
+        else:
+            expected = CONTRACT_FLOW.find(f"resolve_{outcome}", "disputed", Actor.OPERATOR).target
+        due = bool(c.due_at and c.due_at <= clock.now()) or TerminationRequest.objects.filter(
+            contract=c, state="pending", due_at__lte=clock.now()).exists()
+        entries = JournalEntry.objects.filter(ref=c.ledger_ref).count()
+        try:
+            dispute_resolve(kind="contract", deal_id=contract_id, operator=self.users[who], outcome=outcome,
+                            worker_amount=worker_amount, note="双方の資料を確認しました。")
+            outcome_ = "ok"
+        except NotFound:
+            outcome_ = NotFound
+        except DomainError as error:
+            outcome_ = error.code
+        event(f"resolve {outcome} by {who}: {'ok' if outcome_ == 'ok' else 'refused'}")
+        after = Contract.objects.get(pk=contract_id)
+        if outcome_ == "ok":
+            assert expected in CONTRACT_FLOW.states and after.state == expected, (outcome, who, c.state, expected)
+            assert JournalEntry.objects.filter(ref=c.ledger_ref).count() == entries + 1
+        else:
+            assert outcome_ == expected, (outcome, who, c.state, outcome_, expected)
+            if not due:
+                assert after.state == c.state
+                assert JournalEntry.objects.filter(ref=c.ledger_ref).count() == entries
 
     # --- 契約途中終了リクエスト and delivery-date changes (side processes with their own flows) --------------
 
@@ -328,6 +403,11 @@ class ContractSpine(RuleBasedStateMachine):
         for kind, lines in (("fund", fund_lines(c)), ("release", release_lines(c))):
             assert_replay_writes_nothing(key=f"{c.ledger_ref}:{kind}", kind=kind, ref=c.ledger_ref, lines=lines,
                                          tamper=tamper)
+        resolution = JournalEntry.objects.filter(idempotency_key=f"{c.ledger_ref}:dispute_resolution").first()
+        if resolution is not None:
+            lines = [Line(code, amount) for code, amount in resolution.postings.values_list("account__code", "amount")]
+            assert_replay_writes_nothing(key=resolution.idempotency_key, kind=resolution.kind, ref=c.ledger_ref,
+                                         lines=lines, tamper=tamper)
 
     # --- invariants -----------------------------------------------------------------------------------------
 
@@ -354,8 +434,20 @@ class ContractSpine(RuleBasedStateMachine):
             escrow = balance(escrow_code(c.ledger_ref))
             entries = JournalEntry.objects.filter(ref=c.ledger_ref)
             funds = entries.filter(kind="fund")
-            releases = entries.filter(kind="release")
-            ends = entries.filter(kind__in=["refund", "termination"])
+            releases = entries.filter(kind__in=["release", "dispute_release"])
+            ends = entries.filter(kind__in=["refund", "termination", "dispute_refund", "dispute_split"])
+            resolved = AuditEvent.objects.filter(
+                subject_type__model="contract", subject_id=c.pk, action__in=RESOLVE_ACTIONS
+            ).first()
+            items = QueueItem.objects.filter(subject_type__model="contract", subject_id=c.pk,
+                                             kind__in=["dispute", "termination_escalation"])
+            if c.state == "disputed":
+                assert items.filter(state="open").count() == 1
+            if resolved is not None:
+                event(f"a dispute was resolved: {resolved.action}")
+                assert resolved.actor == self.users["operator"] and resolved.actor_role == "operator"
+                assert resolved.payload["note"] and not items.filter(state="open").exists()
+                assert entries.filter(kind=f"dispute_{resolved.payload['outcome']}").count() == 1
             assert funds.count() <= 1 and releases.count() <= 1 and ends.count() <= 1
             if c.state == "terminated":
                 end = ends.get()
@@ -368,6 +460,9 @@ class ContractSpine(RuleBasedStateMachine):
                 if end.kind == "termination":
                     event("a contract was terminated by agreement")
                     assert agreed is not None and net + fee == agreed.worker_amount
+                elif end.kind == "dispute_split":
+                    assert resolved is not None and net + fee == resolved.payload["worker_amount"]
+                    assert 0 < net + fee < c.amount and refund == c.amount - (net + fee)
                 else:
                     assert (net, fee, refund) == (0, 0, c.amount)  # overdue: full refund
             else:

@@ -330,8 +330,8 @@ def test_refusal_then_dispute_freezes_the_clock_and_opens_one_queue_item(clock, 
     assert frozen["timer_action"] == "deem_accept"
     assert frozen["remaining_seconds"] == (old_due - (START + timedelta(days=1))).total_seconds() == 6 * 86400
     assert event.payload["refused_termination_request"] == req.pk
-    item = QueueItem.objects.get(kind="dispute")
-    assert (item.subject_id, item.state, item.opened_by) == (c.pk, "open", worker)
+    item = QueueItem.objects.get(kind="termination_escalation")  # the dispute follows a refused request
+    assert (item.subject_id, item.state, item.opened_by, item.concerns) == (c.pk, "open", worker, client_user)
     assert item.due_at == calendar.add_business_days(START + timedelta(days=1), 2)
     assert item.due_at.date() == datetime(2026, 4, 6).date()  # Thu + 2 business days (Fri, Mon)
 
@@ -346,7 +346,7 @@ def test_refusal_then_dispute_freezes_the_clock_and_opens_one_queue_item(clock, 
     assert_refused(
         lambda: contracts.contract_open_dispute(contract_id=c.pk, user=client_user, reason="再度"), "not_allowed"
     )
-    assert QueueItem.objects.filter(kind="dispute").count() == 1
+    assert QueueItem.objects.filter(kind="termination_escalation").count() == 1
     assert_refused(lambda: ask(c, worker), "not_allowed")
 
 

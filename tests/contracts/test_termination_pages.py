@@ -97,7 +97,7 @@ def test_refusal_offers_the_dispute_and_the_dispute_freezes_the_page(client_user
     page = text(login(worker).get(detail(c)))
     assert 'data-testid="dispute-notice"' in page and "トラブル相談中" in page
     assert 'data-testid="termination"' not in page and 'data-testid="actions"' not in page
-    assert QueueItem.objects.get().kind == "dispute"
+    assert QueueItem.objects.get().kind == "termination_escalation"
 
 
 def test_client_sees_why_there_is_no_form_while_a_delivery_awaits_inspection(client_user, worker):

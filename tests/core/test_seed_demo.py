@@ -27,11 +27,12 @@ from anshin.orders.models import (
     Order,
     OrderDelivery,
 )
+from anshin.trust.models import ContactPermit, GuardHold, Report
 
 MODELS = (
     User, Job, Application, Contract, Message, JournalEntry, AuditEvent, Notification, Listing, ListingOption,
     HearingQuestion, Order, HearingAnswer, OrderDelivery, CancelRequest, DateChangeRequest, TerminationRequest,
-    TestTask, Scout, Nudge, QueueItem,
+    TestTask, Scout, Nudge, QueueItem, ContactPermit, GuardHold, Report,
 )
 
 
@@ -56,8 +57,8 @@ def test_seed_twice_changes_nothing(db):
     assert counts() == after_first
     assert "nothing changed" in second
     assert "http://127.0.0.1:8000/" in first and "anshin-demo-2026" in first
-    assert after_first["User"] == 4 and after_first["Job"] >= 10
-    assert after_first["Listing"] == 3 and after_first["Order"] == 7 and after_first["Scout"] == 1
+    assert after_first["User"] == 5 and after_first["Job"] >= 10
+    assert after_first["Listing"] == 3 and after_first["Order"] == 8 and after_first["Scout"] == 2
 
 
 def test_at_least_one_contract_in_each_state_built_by_the_services(db):
@@ -185,7 +186,7 @@ def test_blocked_test_task_keeps_its_remaining_time_and_a_scout_waits(db, settin
     assert task.state == "blocked" and task.due_at is None
     assert task.time_left() == timedelta(days=3) - timedelta(hours=10)
 
-    scout = Scout.objects.get()
+    scout = Scout.objects.get(job__client=user("client"))
     assert (scout.worker, scout.job.client, scout.state) == (user("ken"), user("client"), "sent")
     assert scout.job.state == "open"
 
@@ -195,3 +196,14 @@ def test_demo_logins_work(db):
     for email in ("client@anshin.example", "hanako@anshin.example", "ken@anshin.example", "ops@anshin.example"):
         assert authenticate(email=email, password="anshin-demo-2026") is not None, email
     assert User.objects.get(email="ops@anshin.example").is_operator
+
+
+def test_trust_demo_a_pending_and_an_approved_permit_holds_a_scam_caution_and_a_report(db):
+    seed()
+    assert sorted(ContactPermit.objects.values_list("state", flat=True)) == ["approved", "pending"]
+    quick = user("quick")
+    assert GuardHold.objects.filter(user=quick).count() == 3
+    open_kinds = Counter(QueueItem.objects.filter(state="open", concerns=quick).values_list("kind", flat=True))
+    assert open_kinds == {"guard_flag": 2, "report": 1}  # three holds, a scam caution; ken's report
+    assert Report.objects.get().reporter == user("ken")
+    assert QueueItem.objects.filter(kind="permit", state="open").count() == 1

@@ -408,3 +408,15 @@ def test_nudge_during_an_open_order_arms_escalation_and_only_the_seller_reports(
     travel.move_to(ESCALATION)
     timers.sweep()
     assert QueueItem.objects.get().dedupe_key == f"nudge:{nudge.pk}"
+
+
+def test_no_nudge_escalation_while_the_deal_is_already_a_dispute(contract, thread, worker, travel):
+    from anshin.contracts.services import contract_open_dispute
+
+    nudge = _nudged(thread, worker, travel)
+    contract_open_dispute(contract_id=contract.pk, user=worker, reason="返信がなく作業が進められません。")
+    travel.move_to(ESCALATION + timedelta(days=1))
+    assert timers.sweep() == []
+    assert not QueueItem.objects.filter(kind="nudge_escalation").exists()  # the dispute item already covers it
+    nudge.refresh_from_db()
+    assert nudge.due_at is None and nudge.escalated_at is None

@@ -190,7 +190,7 @@ def test_delivery_goes_into_the_thread_with_files_and_revisions_are_limited(cloc
     assert (order.state, order.revisions_used) == ("in_progress", 1)
     assert "修正 1/1回目" in order.thread.messages.filter(kind="system").order_by("-id").first().body
     orders.order_deliver(order_id=order.pk, user=seller, body="修正版です")
-    assert [t.action for t in selectors.order_actions(order=fresh(order), user=buyer)] == ["approve"]
+    assert [t.action for t in selectors.order_actions(order=fresh(order), user=buyer)] == ["approve", "open_dispute"]
     before = snapshot(order)
     with pytest.raises(DomainError) as error:
         orders.order_request_revision(order_id=order.pk, user=buyer, reason="もう一度")

@@ -618,7 +618,7 @@ POST_DATA = {"body": "部外者です", "reason": "部外者", "cancel-reason": 
 
 
 def test_the_table_covers_every_action():
-    assert PARTY_ACTIONS == {"accept", "deliver", "approve", "request_revision", "terminate_overdue"}
+    assert PARTY_ACTIONS == {"accept", "deliver", "approve", "request_revision", "terminate_overdue", "open_dispute"}
     assert ANSWER_ACTIONS == {"agree", "refuse", "withdraw"}
     assert LISTING_ACTIONS == {"pause", "resume"}
 

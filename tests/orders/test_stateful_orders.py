@@ -5,7 +5,9 @@ answers, overdue termination, clock jumps (to exact deadlines too), sweeps, read
 After every step: every entry balances, no account but the gateway is negative, cached balances equal their
 postings; an open order holds exactly its total in escrow and a closed one nothing; seller net + fees +
 refunds = what the buyer paid; at most one payout or refund per order; at most one pending キャンセル申請 —
-and every call did what the flow table says."""
+and every call did what the flow table says. Disputes are opened by either side or an operator and resolved
+by an operator (release, refund, or a random split of the price, valid or not): a disputed order holds its
+total and one open queue item, and a resolution empties the escrow exactly in one entry."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -30,19 +33,22 @@ from anshin.core import clock, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.core.models import AuditEvent
+from anshin.deals.disputes import dispute_resolve
 from anshin.ledger.models import JournalEntry
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, escrow_code, worker_code
 from anshin.messaging.services import message_send
+from anshin.ops.models import QueueItem
 from anshin.ops.permissions import grant_operator
 from anshin.orders import selectors
 from anshin.orders import services as orders
-from anshin.orders.flow import CANCEL_REASONS, OPEN, ORDER_FLOW
+from anshin.orders.flow import CANCEL_REASONS, OPEN, ORDER_FLOW, RESOLVE_ACTIONS
 from anshin.orders.models import CancelRequest, Order
 from tests import factories
 from tests.ledger_checks import assert_ledger_sound, assert_replay_writes_nothing, ledger_size
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-ACTIONS = ["accept", "deliver", "approve", "request_revision", "terminate_overdue"]
+ACTIONS = ["accept", "deliver", "approve", "request_revision", "terminate_overdue", "open_dispute",
+           "resolve_release", "resolve_refund", "resolve_split"]
 WHO = ["buyer", "seller", "stranger", "operator"]
 ROLES = {"buyer": Actor.CLIENT, "seller": Actor.WORKER, "operator": Actor.OPERATOR}
 REASONS = sorted({code for side in CANCEL_REASONS.values() for code in side})
@@ -61,6 +67,12 @@ def call(action: str, order_id: int, user):
         return orders.order_deliver(order_id=order_id, user=user, body="納品します。")
     if action == "request_revision":
         return orders.order_request_revision(order_id=order_id, user=user, reason="修正をお願いします。")
+    if action == "open_dispute":
+        return orders.order_open_dispute(order_id=order_id, user=user, reason="事務局に相談します。")
+    if action in RESOLVE_ACTIONS:
+        subtotal = Order.objects.values_list("subtotal", flat=True).get(pk=order_id)
+        return dispute_resolve(kind="order", deal_id=order_id, operator=user, outcome=action.removeprefix("resolve_"),
+                               worker_amount=subtotal // 3, note="内部メモ")
     return orders.order_simple_action(order_id=order_id, user=user, action=action)
 
 
@@ -143,6 +155,9 @@ class OrderMachine(RuleBasedStateMachine):
                 expected = ORDER_FLOW.find(action, before.state, role, before).target
             except DomainError as refusal:
                 expected = refusal.code
+        console_only = action in RESOLVE_ACTIONS and role != Actor.OPERATOR
+        if console_only:
+            expected = NotFound  # the operations console's: nobody else learns it exists (whatever the clock did)
         entries = JournalEntry.objects.filter(ref=before.ledger_ref).count()
         try:
             call(action, order_id, self.users[who])
@@ -153,7 +168,7 @@ class OrderMachine(RuleBasedStateMachine):
             outcome = error.code
         event(f"{action} by {who}: {'ok' if outcome == 'ok' else 'refused'}")
         after = Order.objects.get(pk=order_id)
-        if due and role:  # the clock decided first; the click was then judged on the settled state
+        if due and role and not console_only:  # the clock decided first; the click was judged on the settled state
             assert outcome in ("ok", "not_allowed", "deadline_passed"), outcome
             return
         if outcome == "ok":
@@ -164,6 +179,57 @@ class OrderMachine(RuleBasedStateMachine):
             if not due:
                 assert after.state == before.state
                 assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries
+
+    # --- disputes ---------------------------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.ids) < 4)
+    @rule(state=st.sampled_from(["purchased", "responded", "in_progress", "delivered"]),
+          opener=st.sampled_from(["buyer", "seller", "operator"]), who=st.sampled_from(["operator"] * 5 + WHO),
+          outcome=st.sampled_from(["release", "refund", "split", "split"]), data=st.data())
+    def dispute_an_open_order(self, state, opener, who, outcome, data):
+        """An open order (random ones often end before anyone disputes them), disputed and resolved."""
+        order = factories.order(self.users["buyer"], self.users["seller"], state=state, a_listing=self.listing)
+        self.ids.append(order.pk)
+        self.attempt(order.pk, "open_dispute", opener)
+        self.clock.shift(timedelta(hours=data.draw(st.sampled_from([0, 24, 49, 73, 24 * 30]), label="hours later")))
+        self.resolve_dispute(order.pk, who, outcome, data)
+
+    @rule(order_id=orders_, who=st.sampled_from(["operator", "operator", *WHO]),
+          outcome=st.sampled_from(["release", "refund", "split"]), data=st.data())
+    def resolve_dispute(self, order_id, who, outcome, data):
+        order = Order.objects.get(pk=order_id)
+        amount = data.draw(st.one_of(st.sampled_from([-1, 0, 1, order.subtotal - 1, order.subtotal]),
+                                     st.integers(1, order.subtotal - 1)), label="seller_amount")
+        due = anything_due(order)
+        if who != "operator":
+            expected = NotFound
+        elif order.state != "disputed":
+            expected = "not_allowed"
+        elif outcome == "split" and not 0 < amount < order.subtotal:
+            expected = "invalid_amount"
+        else:
+            expected = ORDER_FLOW.find(f"resolve_{outcome}", "disputed", Actor.OPERATOR).target
+        entries = JournalEntry.objects.filter(ref=order.ledger_ref).count()
+        try:
+            dispute_resolve(kind="order", deal_id=order_id, operator=self.users[who], outcome=outcome,
+                            worker_amount=amount, note="双方に確認しました。")
+            result = "ok"
+        except NotFound:
+            result = NotFound
+        except DomainError as error:
+            result = error.code
+        event(f"resolve {outcome} by {who}: {'ok' if result == 'ok' else 'refused'}")
+        after = Order.objects.get(pk=order_id)
+        if result == "ok":
+            assert after.state == expected, (outcome, who, order.state, expected)
+            assert JournalEntry.objects.filter(ref=order.ledger_ref).count() == entries + 1
+        elif due and who == "operator" and expected == "not_allowed":
+            assert result in ("not_allowed", "deadline_passed")
+        else:
+            assert result == expected, (outcome, who, order.state, result, expected)
+            if not due:
+                assert after.state == order.state
+                assert JournalEntry.objects.filter(ref=order.ledger_ref).count() == entries
 
     @rule(order_id=orders_, who=st.sampled_from(["buyer", "seller"]))
     def write(self, order_id, who):
@@ -290,6 +356,11 @@ class OrderMachine(RuleBasedStateMachine):
         ):
             assert_replay_writes_nothing(key=f"{order.ledger_ref}:{kind}", kind=kind, ref=order.ledger_ref,
                                          lines=lines, tamper=tamper)
+        resolution = JournalEntry.objects.filter(idempotency_key=f"{order.ledger_ref}:dispute_resolution").first()
+        if resolution is not None:
+            lines = [Line(code, amount) for code, amount in resolution.postings.values_list("account__code", "amount")]
+            assert_replay_writes_nothing(key=resolution.idempotency_key, kind=resolution.kind, ref=order.ledger_ref,
+                                         lines=lines, tamper=tamper)
 
     # --- invariants -----------------------------------------------------------------------------------------
 
@@ -308,28 +379,49 @@ class OrderMachine(RuleBasedStateMachine):
             assert order.buyer_fee == order.subtotal * 55 // 1000
             pending = order.cancel_requests.filter(state="pending").count()
             assert pending <= 1
-            if order.state in OPEN:
+            items = QueueItem.objects.filter(subject_type__model="order", subject_id=order.pk, kind="dispute")
+            resolved = AuditEvent.objects.filter(subject_type__model="order", subject_id=order.pk,
+                                                 action__in=RESOLVE_ACTIONS).first()
+            if order.state in OPEN or order.state == "disputed":
                 assert escrow == order.total, (order.state, escrow)
                 assert kinds == ["purchase"]
+                if order.state == "disputed":  # the clock is stopped: nothing pending can lapse
+                    assert pending == 0 and order.due_at is None
+                    assert items.filter(state="open").count() == 1
             else:
                 assert escrow == 0
                 assert pending == 0  # a closed order leaves no request hanging
+            if resolved is not None:
+                event(f"a dispute was resolved: {resolved.action}")
+                assert resolved.actor == self.users["operator"] and resolved.payload["note"]
+                assert not items.filter(state="open").exists()
             paid_in = -entries.get(kind="purchase").postings.get(account__code=GATEWAY).amount
+            closing = [k for k in kinds if k != "purchase"]
+            out = (dict(entries.get(kind=closing[0]).postings.values_list("account__code", "amount"))
+                   if closing else {})
             if order.state == "completed":
                 event("an order was completed")
-                assert kinds == ["payout", "purchase"]
-                out = dict(entries.get(kind="payout").postings.values_list("account__code", "amount"))
+                assert closing in (["payout"], ["dispute_release"])
                 net, fees = out[worker_code(order.seller_id)], out[REVENUE]
                 assert net == order.subtotal - order.subtotal * 22 // 100
                 assert net + fees == paid_in == order.total
             if order.state == "cancelled":
                 event("an order was cancelled")
-                assert kinds == ["purchase", "refund"]
-                refund = entries.get(kind="refund").postings.get(account__code=GATEWAY).amount
-                assert refund == paid_in == order.total
+                assert closing in (["refund"], ["dispute_refund"], ["dispute_split"])
+                refund = out[GATEWAY]
+                if closing == ["dispute_split"]:
+                    event("an order was settled by a split")
+                    share = resolved.payload["seller_amount"]
+                    kept = order.subtotal - share
+                    assert 0 < share < order.subtotal
+                    assert out[worker_code(order.seller_id)] == share - share * 22 // 100
+                    assert refund == kept + order.buyer_fee * kept // order.subtotal
+                    assert sum(out.values()) == 0 and out[escrow_code(order.ledger_ref)] == -paid_in
+                else:
+                    assert refund == paid_in == order.total
             closing = AuditEvent.objects.filter(subject_type__model="order", subject_id=order.pk,
                                                 to_state__in=["completed", "cancelled"]).count()
-            assert closing == (0 if order.state in OPEN else 1)
+            assert closing == (1 if order.state in ORDER_FLOW.terminal else 0)
 
 
 @pytest.mark.django_db

@@ -32,6 +32,7 @@ from anshin.core import clock
 from anshin.deals.services import date_change_propose
 from anshin.jobs import services as jobs
 from anshin.jobs.models import Job, Scout
+from anshin.messaging.models import Thread
 from anshin.messaging.services import (
     message_acknowledge,
     message_send,
@@ -43,6 +44,9 @@ from anshin.messaging.services import (
 from anshin.ops.permissions import grant_operator
 from anshin.orders import services as orders
 from anshin.orders.models import Listing
+from anshin.trust.models import ContactPermit
+from anshin.trust.permits import ContactHeld, permit_decide, permit_request
+from anshin.trust.reports import report_create
 
 PASSWORD = "anshin-demo-2026"
 URL = "http://127.0.0.1:8000/"
@@ -65,8 +69,11 @@ USERS = {
         skills="Python, Django, Illustrator, Figma",
     ),
     "ops": dict(email="ops@anshin.example", display_name="安心事務局", role="事務局", is_staff=True),
+    "quick": dict(
+        email="quick@anshin.example", display_name="合同会社クイックワークス", role="発注者（不審な勧誘の例）",
+        bio="急ぎの案件を多数ご依頼しています。",
+    ),
 }
-
 
 @dataclass
 class JobSpec:
@@ -450,6 +457,15 @@ LISTINGS = [
                 (0.5, "ken", "say", "再度のご購入ありがとうございます。ヒアリングシートを拝見しました。"
                                     "ご希望の納期はありますか？確認でき次第、承諾いたします。"),
             ]),
+            # A delivery that ignores the hearing sheet: the buyer asks 事務局 to step in; the 72 h stop (issue 4).
+            OrderSpec("disputed", (), LOGO_ANSWERS, [
+                (8, "client", "buy", ""),
+                (7.9, "ken", "accept", ""),
+                (2, "ken", "deliver", "ロゴ案を3点納品いたします。ご確認ください。"),
+                (1.5, "client", "say", "ヒアリングシートでお伝えした色と違うようです。ご確認いただけますか。"),
+                (0.5, "client", "open_dispute", "ヒアリングシートで「緑と茶色、赤は避けたい」とお伝えしましたが、"
+                                                "赤を基調としたデザインが納品され、ご連絡にもお返事がありません。"),
+            ]),
         ],
     ),
     ListingSpec(
@@ -466,6 +482,22 @@ LISTINGS = [
 # Last access shown on profiles (days ago): the client was last seen about 23 hours ago (seed 000).
 LAST_ACCESS = {"client": 23 / 24, "hanako": 0.02, "ken": 0.1}
 
+
+# Trust and safety (seed 003), played after the deals: a permit waiting for 事務局, one approved, and a client who
+# pushes off-platform work before escrow (a scam caution, three held messages → a flag, a report).
+PERMIT_PENDING = ("client", "hanako", "chatwork", 1,
+                  "週次の進行確認を、当社の他の外部ライターと同じChatworkグループで行いたいため。")
+PERMIT_APPROVED = ("client", "ken", "zoom", 3, "仕様のすり合わせを画面共有しながら30分ほど行いたいため。",
+                   "既存の取引実績あり。画面共有での打ち合わせのみ。承認。")
+QUICK_JOB = JobSpec("【急募】商品紹介記事の作成（10本）", "writing", "ECサイトの商品紹介記事をお願いします。", 50_000,
+                    days_ago=2)
+QUICK_SCOUT = "佐藤様、ぜひお願いしたい案件があります。"
+QUICK_SCAM = ("手数料がもったいないので、仮払い前ですが先に作業を始めてください。他の人はもう始めています。"
+              "お支払いは直接振り込みます。")
+QUICK_HELD = ("LINEでやりとりしましょう。LINE ID: quick_works01", "電話のほうが早いです。090-8765-4321 まで",
+              "メールでも大丈夫です quick.works@example.jp")
+QUICK_REPORT = ("仮払い前の作業と、手数料を避けた直接の支払いを求められました。"
+                "「他の人はもう始めている」とも言われています。")
 
 # The instant the run started: every step is placed relative to it, so the intervals between steps are exact
 # (the blocked test task shows exactly the time that was left, whatever the machine's speed).
@@ -538,12 +570,16 @@ class Command(BaseCommand):
                     jobs.scout_send(user=self.users["client"], job_id=job.pk, worker_id=self.users[worker].pk,
                                     message=text)
                 created["scout"] += 1
+        if not ContactPermit.objects.exists():
+            with transaction.atomic():
+                self._trust(jobs_by_index)
+            created["permit"] += 2
         for key, days_ago in LAST_ACCESS.items():
             if key in self.new_users:
                 with as_of(days_ago):
                     presence_touch(self.users[key])
         if sum(created.values()):
-            done = ", ".join(f"{created[kind]} {kind}(s)" for kind in ("job", "listing", "order", "scout")
+            done = ", ".join(f"{created[kind]} {kind}(s)" for kind in ("job", "listing", "order", "scout", "permit")
                              if created[kind])
             self.stdout.write(f"demo data: {done} created")
         else:
@@ -565,8 +601,8 @@ class Command(BaseCommand):
         self.new_users.add(key)
         return user
 
-    def _job(self, spec: JobSpec) -> tuple[Job, bool]:
-        client = self.users["client"]
+    def _job(self, spec: JobSpec, client_key: str = "client") -> tuple[Job, bool]:
+        client = self.users[client_key]
         job = Job.objects.filter(client=client, title=spec.title).first()
         if job:
             return job, False
@@ -708,6 +744,8 @@ class Command(BaseCommand):
                     orders.order_request_revision(order_id=order.pk, user=user, reason=text)
                 elif action == "approve":
                     orders.order_approve(order_id=order.pk, user=user)
+                elif action == "open_dispute":
+                    orders.order_open_dispute(order_id=order.pk, user=user, reason=text)
                 elif action == "cancel_request":
                     orders.order_cancel_request(order_id=order.pk, user=user, reason=args["reason"], detail=text)
                 elif action == "remind":
@@ -731,6 +769,32 @@ class Command(BaseCommand):
         with as_of(spec.sent - spec.blocked_after):
             thread_mark_read(thread=application.thread, user=worker)
             jobs.test_task_report_blocker(application_id=application.pk, user=worker, question=spec.question)
+
+    def _trust(self, jobs_by_index) -> None:
+        u, ops = self.users, self.users["ops"]
+        for spec in (PERMIT_PENDING, PERMIT_APPROVED):
+            asker, other, tool, days_ago, purpose = spec[:5]
+            thread = (Thread.objects.filter(members__user=u[asker]).filter(members__user=u[other])
+                      .exclude(kind=Thread.Kind.SCOUT).order_by("-last_message_at").first())
+            with as_of(days_ago):
+                permit = permit_request(thread_id=thread.pk, user=u[asker], tool=tool, purpose=purpose)
+            if len(spec) > 5:
+                with as_of(days_ago - 1):
+                    permit_decide(permit_id=permit.pk, operator=ops, approve=True, note=spec[5])
+        job, _ = self._job(QUICK_JOB, "quick")
+        with as_of(2):
+            scout = jobs.scout_send(user=u["quick"], job_id=job.pk, worker_id=u["ken"].pk, message=QUICK_SCOUT)
+        for hours, text in zip((40, 39, 38), QUICK_HELD, strict=True):
+            with as_of(timedelta(hours=hours)):
+                try:
+                    message_send(thread=scout.thread, sender=u["quick"], body=text)
+                except ContactHeld:
+                    pass  # held: logged as a hold, the third in 30 days raises a flag for 事務局
+        with as_of(timedelta(hours=30)):
+            scam = message_send(thread=scout.thread, sender=u["quick"], body=QUICK_SCAM)
+        with as_of(timedelta(hours=20)):
+            report_create(user=u["ken"], subject_kind="message", subject_id=scam.pk, category="scam",
+                          text=QUICK_REPORT)
 
     def _print_logins(self) -> None:
         self.stdout.write("")
