@@ -7,19 +7,22 @@ How it works:
 1. normalise: runs of the characters that need it (全角/半角 forms, circled digits, zero-width and keycap marks,
    dingbat digits) go through a `str.translate` table and NFKC; everything else is left as is. Offsets back
    into the original text are computed only when something was found (`_OffsetMap`).
-2. gate: every detector has a few literal "gate" words; one char-class pass plus `in` checks tells which
-   detectors can possibly match. A text that opens none is clean and costs only these two passes.
-3. detectors on the normalised text: phone-number runs (ASCII, 漢数字, spelled-out digits, any dash), e-mail
-   addresses (also アットマーク/(at)/ドット…), invite and meeting links, tool names followed by an ID or an
-   exchange intent, SNS + DM, and scam phrases. Pattern tables carry a one-line comment per row.
+2. gate: every detector has a few literal "gate" words; two regex passes over a trie of all of them tell which
+   detectors can possibly match (`_GateWords`). A text that opens none is clean and costs only these passes.
+3. detectors (`_DETECTORS`, run in table order) on the normalised text: phone-number runs (ASCII, 漢数字,
+   spelled-out digits, any dash), e-mail addresses (also アットマーク/(at)/ドット…), invite and meeting links,
+   tool names followed by an ID or an exchange intent, SNS + DM, and scam phrases. Pattern tables carry a one-line
+   comment per row. Patterns scanned over whole texts are written so that `re` can skip to candidate characters
+   (see "writing patterns that scan fast").
 "Soft" findings (an intent phrase rather than an identifier) are dropped when their clause refuses or
 reports the thing (「LINE交換はできません」, 「〜と言われても」); identifiers are never dropped.
 """
 
 import re
 import unicodedata
-from bisect import bisect_right
 from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 
 # fmt: off
 CONTACT_KINDS = ("email", "phone", "line", "chatwork", "skype", "discord", "slack", "telegram", "whatsapp",
@@ -58,7 +61,9 @@ class GuardResult:
 # optional group or repeat makes it attempt a full match at every position, several times slower on a paragraph.
 # So the patterns scanned over whole texts start with their first character and check "not after …" right behind
 # it — ラ(?<![ァ-ヴー]ラ) is (?<![ァ-ヴー])ラ — and `_ci` spells out the first letter of case-insensitive words:
-# _ci("line", not_after="[A-Za-z]") is (?<![A-Za-z])(?i:line) written as L(?<![A-Za-z]L)(?i:ine)|l(?<![A-Za-z]l)(?i:ine).
+# _ci("line", not_after="[A-Za-z]") is (?<![A-Za-z])(?i:line) written as
+# L(?<![A-Za-z]L)(?i:ine)|l(?<![A-Za-z]l)(?i:ine). Such a rewrite changes how fast a pattern runs, never what it
+# matches (same alternatives, tried in the same order).
 
 _FOLDS = {"i": "iIİı", "k": "kKK", "s": "sSſ"}  # (?i:i) (?i:k) (?i:s) also match U+0130/0131, U+212A, U+017F
 
@@ -150,102 +155,42 @@ _RESHAPING = re.compile(
 
 
 class _OffsetMap:
-    """Maps normalised offsets back to the original text. Built once per text, and only when there is a hit.
-
-    The normalised text is a sequence of pieces: stretches that map char by char (text outside special runs, and
-    runs whose chars each normalise to one char: ０９０ → 090), and the NFKC forms of 1–4 original chars inside
-    the other runs (0⃣ → 0, ｾﾞ → ゼ, ㈱ → (株)). An offset is looked up by bisection over where pieces start."""
+    """Maps normalised offsets back to the original text. Built once per text, and only when there is a hit."""
 
     def __init__(self, text: str, norm: str):
         self.identity = text == norm or not _RESHAPING.search(text)  # offsets are the same in both
         self.text, self.length = text, len(text)
         if self.identity:
             return
-        self.piece_starts: list[int] = []  # where each piece starts in norm
-        self.pieces: list[tuple[int, int | None]] = []  # (start in text, end in text or None: char by char)
-        n = pos = 0
+        starts: list[int] = []
+        ends: list[int] = []
+        pos = 0
         for m in _SPECIAL.finditer(text):
-            n = self._char_by_char(n, pos, m.start())
-            n = self._run(text, norm, m.start(), m.end(), n)
-            pos = m.end()
-        self._char_by_char(n, pos, len(text))
-
-    def _char_by_char(self, n: int, start: int, stop: int) -> int:
-        if stop > start:
-            self.piece_starts.append(n)
-            self.pieces.append((start, None))
-        return n + max(stop - start, 0)
-
-    def _run(self, text: str, norm: str, start: int, stop: int, n: int) -> int:
-        run = text[start:stop]
-        normalised = _normalise_run(run)
-        aligned = _ALIGNED_RUNS.get(run)
-        if aligned is None or not norm.startswith(normalised, n):
-            pieces, n_end, char_by_char = _align_run(text, norm, start, stop, n)
-            if not (char_by_char and norm[n:n_end] == normalised):  # the alignment depends on more than the run
-                for piece in pieces:
-                    self.piece_starts.append(piece[0])
-                    self.pieces.append(piece[1:])
-                return n_end
-            aligned = _relative(pieces, n, start, len(run), n_end)
-            if len(run) <= 16 and len(_ALIGNED_RUNS) < 20_000:
-                _ALIGNED_RUNS[run] = aligned
-        if aligned is _ONE_TO_ONE:
-            return self._char_by_char(n, start, stop)
-        for piece_n, piece_start, piece_end in aligned:
-            self.piece_starts.append(n + piece_n)
-            self.pieces.append((start + piece_start, start + piece_end))
-        return n + len(normalised)
-
-    def _locate(self, j: int) -> tuple[int, int]:
-        """(start, end) in the original text of what became norm[j]."""
-        k = bisect_right(self.piece_starts, j) - 1
-        start, end = self.pieces[k]
-        if end is None:
-            start += j - self.piece_starts[k]
-            return start, start + 1
-        return start, end
+            starts.extend(range(pos, m.start()))
+            ends.extend(range(pos + 1, m.start() + 1))
+            i, stop = m.start(), m.end()
+            while i < stop:  # align the run piece by piece: NFKC may compose chars (ｾﾞ → ゼ)
+                for k in (1, 2, 3, 4):
+                    piece = _normalise_run(text[i : i + k])
+                    if norm.startswith(piece, len(starts)):
+                        break
+                else:
+                    piece, k = norm[len(starts) : len(starts) + 1], 1  # cannot happen; keep going one by one
+                starts.extend([i] * len(piece))
+                ends.extend([i + k] * len(piece))
+                i += k
+            pos = stop
+        starts.extend(range(pos, len(text)))
+        ends.extend(range(pos + 1, len(text) + 1))
+        self.starts, self.ends = starts, ends
 
     def span(self, start: int, end: int, kind: str) -> Span:
         if self.identity:
             return Span(start, end, kind)
-        original_end = self._locate(end - 1)[1]
+        original_end = self.ends[end - 1]
         while original_end < self.length and self.text[original_end] in _DROP:
             original_end += 1  # keep a keycap's trailing U+FE0F U+20E3 inside the span
-        return Span(self._locate(start)[0], original_end, kind)
-
-
-_ONE_TO_ONE = object()  # a run whose chars each normalise to one char
-_ALIGNED_RUNS: dict[str, object] = {}  # run → _ONE_TO_ONE or its pieces relative to the run, see _OffsetMap._run
-
-
-def _align_run(text: str, norm: str, i: int, stop: int, n: int) -> tuple[list[tuple[int, int, int]], int, bool]:
-    """The pieces of the special run text[i:stop] whose normalised form starts at norm[n]: [(start in norm, start
-    in text, end in text)] of the pieces that normalise to something; where norm continues; and whether every
-    char was a piece of its own."""
-    pieces = []
-    char_by_char = True
-    while i < stop:  # align the run piece by piece: NFKC may compose chars (ｾﾞ → ゼ)
-        for k in (1, 2, 3, 4):
-            piece = _normalise_run(text[i : i + k])
-            if norm.startswith(piece, n):
-                break
-        else:
-            piece, k = norm[n : n + 1], 1  # cannot happen; keep going one by one
-            char_by_char = False
-        if piece:
-            pieces.append((n, i, i + k))
-        char_by_char = char_by_char and k == 1
-        n += len(piece)
-        i += k
-    return pieces, n, char_by_char
-
-
-def _relative(pieces: list[tuple[int, int, int]], n: int, start: int, length: int, n_end: int) -> object:
-    """A char-by-char alignment, relative to the run (where the same run lines up the same way in any text)."""
-    if len(pieces) == length == n_end - n:  # every char became exactly one char
-        return _ONE_TO_ONE
-    return tuple((piece_n - n, piece_start - start, piece_end - start) for piece_n, piece_start, piece_end in pieces)
+        return Span(self.starts[start], original_end, kind)
 
 
 # --- phone numbers ------------------------------------------------------------------------------------------
@@ -272,11 +217,14 @@ _DIGIT = "[0-9〇零一二三四五六七八九]"
 _DASH = "\\-ー‐‑‒–—―−⁃˗─━⸺⸻﹘﹣~〜"  # every hyphen, dash, long mark and wave dash
 _NUM_SEP = rf"[\s{_DASH}.\/*_()\[\]「」『』【】,、・の]"
 # a run of digits (ASCII, 全角 after NFKC, 漢数字) starting with 0 or +81, separated by at most 3 separator chars
-_PHONE_RUN = re.compile(rf"[0〇零](?<![0-9〇零一二三四五六七八九].)(?:{_NUM_SEP}{{0,3}}{_DIGIT}){{9,}}")
-_PHONE_INTL = re.compile(rf"\+ ?8 ?1(?:{_NUM_SEP}{{0,3}}{_DIGIT}){{8,}}")  # +81 90-1234-5678
+# (separators and digits are different chars, so there is one way to read a run: no backtracking, ++ and {0,3}+)
+_PHONE_RUN = re.compile(rf"[0〇零](?<![0-9〇零一二三四五六七八九].)(?:{_NUM_SEP}{{0,3}}+{_DIGIT}){{9,}}+")
+_PHONE_INTL = re.compile(rf"\+ ?8 ?1(?:{_NUM_SEP}{{0,3}}+{_DIGIT}){{8,}}+")  # +81 90-1234-5678
 _WORD = "|".join(sorted(_SPELLED_DIGITS, key=len, reverse=True))
 # a run of spelled-out digits (ぜろきゅうぜろ…, ゼロハチゼロ…, zero nine zero…) starting with a zero word
-_PHONE_WORDS = re.compile(rf"(?:ぜろ|ゼロ|れい|レイ|まる|マル|Zero|zero)(?:[\s{_DASH}、,・.の]{{0,3}}(?i:{_WORD})){{9,}}")
+_PHONE_WORDS = re.compile(
+    rf"(?:ぜろ|ゼロ|れい|レイ|まる|マル|Zero|zero)(?:[\s{_DASH}、,・.の]{{0,3}}(?i:{_WORD})){{9,}}"
+)
 _WORD_TOKEN = re.compile(rf"(?i:{_WORD})")
 _SEQUENTIAL = "0123456789"
 # a reference number label right before the digits: 注文番号 / 会員番号 / 案件ID / 商品コード / #
@@ -315,25 +263,14 @@ def _spelled_groups(run: str) -> list[tuple[str, int]]:
     return groups
 
 
-_DIGITS = re.compile(_DIGIT + "+")
-_TO_ASCII = str.maketrans(_KANJI_DIGITS)
+_DIGITS = re.compile(_DIGIT + _DIGIT + "*")  # [digits]+, written so that re skips to its start
+# every digit has an entry: a char missing from a translate table costs a caught KeyError
+_TO_ASCII = str.maketrans({**{digit: digit for digit in "0123456789"}, **_KANJI_DIGITS})
 
 
 def _numeric_groups(run: str) -> list[tuple[str, int]]:
-    """The same for digits (ASCII or 漢数字): each unbroken stretch of digits is a group."""
+    """The same for digits (ASCII or 漢数字): each unbroken stretch of digits is a group (one regex match)."""
     return [(m.group().translate(_TO_ASCII), m.end()) for m in _DIGITS.finditer(run)]
-
-
-_NOT_DIGITS = re.compile(f"[^{_DIGIT[1:-1]}]+")
-
-
-def _numeric_digits(run: str) -> str:
-    """All the digits of the groups, one after the other."""
-    return _NOT_DIGITS.sub("", run).translate(_TO_ASCII)
-
-
-def _spelled_digits(run: str) -> str:
-    return "".join(digits for digits, _ in _spelled_groups(run))
 
 
 _NUM_SEP_RE = re.compile(_NUM_SEP)
@@ -348,16 +285,17 @@ def _min_group(index: int, intl: bool, min_group: int) -> int:
     return min_group
 
 
-def _phone_end(run: str, digits: str, digit_groups, intl: bool, min_group: int) -> int | None:
+def _phone_end(run: str, groups: list[tuple[str, int]], intl: bool, min_group: int) -> int | None:
     """Length of the run prefix that is a phone number, or None. The whole run first; when it is too long
     (a number followed by other digits: 「090-1234-5678、10時以降」), a prefix of whole groups of ≥3 digits."""
+    digits = "".join(d for d, _ in groups)
     if _is_phone(_national(digits, intl)):
         return len(run)
     longest = 13 if intl else 11  # +81 adds two digits
     if len(digits) <= longest:
         return None
     total = 0
-    for index, (group, end) in enumerate(digit_groups(run)):
+    for index, (group, end) in enumerate(groups):
         if len(group) < _min_group(index, intl, min_group):
             return None
         total += len(group)
@@ -368,19 +306,18 @@ def _phone_end(run: str, digits: str, digit_groups, intl: bool, min_group: int) 
     return None
 
 
-# (run regex, all its digits, its groups of digits, the least digits in a group after the first ones)
-_NUMERIC = ((_PHONE_RUN, _numeric_digits, _numeric_groups, 3), (_PHONE_INTL, _numeric_digits, _numeric_groups, 3))
-_SPELLED = ((_PHONE_WORDS, _spelled_digits, _spelled_groups, 3),)
+_NUMERIC = ((_PHONE_RUN, _numeric_groups, 3), (_PHONE_INTL, _numeric_groups, 3))
+_SPELLED = ((_PHONE_WORDS, _spelled_groups, 3),)
 
 
 def _phone_spans(norm: str, runs=_NUMERIC):
-    for run_re, run_digits, digit_groups, min_group in runs:
+    for run_re, digit_groups, min_group in runs:
         for m in run_re.finditer(norm):
             start, run = m.start(), m.group()
             if run_re is _PHONE_RUN and _preceded_by_digits(norm, start):
                 continue
             intl = run.startswith("+")
-            length = _phone_end(run, run_digits(run), digit_groups, intl, min_group)
+            length = _phone_end(run, digit_groups(run), intl, min_group)
             if length is None:
                 continue
             end = start + length
@@ -406,18 +343,25 @@ def _preceded_by_digits(norm: str, start: int) -> bool:
 
 
 # --- pattern tables -------------------------------------------------------------------------------------------
-# A row: (kind, soft, gates, regex). A row's regex only runs when one of its gates (lower-case literals) occurs in
-# the lower-cased normalised text; one literal-alternation pass finds the gates of every row at once. Soft rows
-# are intents, dropped in a refusing clause; the others are identifiers.
+# A row: (kind, soft, gates, regex[, needs]). A row's regex only runs when one of its gates (lower-case literals)
+# occurs in the lower-cased normalised text; one pass finds the gates of every row at once (see gates below). Soft
+# rows are intents, dropped in a refusing clause; the others are identifiers. `needs`, for a few costly rows, is a
+# cheap regex that every match of the row contains: the row's regex runs only where it is found.
 
-_TLD = (
-    r"(?:com|net|org|jp|info|biz|io|co|me|dev|app|studio|design|xyz|tokyo|site|online|tech|cloud|ai|us|uk|"
-    r"cn|kr|tw|de|fr|mobi|email|work|page|blog|shop|store|link|life|world|art|global|asia|ne|or|ac|ad|gr|lg|ed|go)"
-)
-_PROVIDERS = (
-    r"(?:gmail|googlemail|yahoo|ymail|outlook|hotmail|icloud|docomo|ezweb|softbank|nifty|"
-    r"msn|aol|protonmail|biglobe|ocn|excite|rakuten)"
-)
+# top-level domains and webmail providers, case-insensitive: (?i:com|net|…) written with _ci (re checks the first
+# letters of literal alternatives quickly, not those of (?i:…) ones)
+# fmt: off
+_TLD = "(?:" + _ci(
+    "com", "net", "org", "jp", "info", "biz", "io", "co", "me", "dev", "app", "studio", "design", "xyz", "tokyo",
+    "site", "online", "tech", "cloud", "ai", "us", "uk", "cn", "kr", "tw", "de", "fr", "mobi", "email", "work", "page",
+    "blog", "shop", "store", "link", "life", "world", "art", "global", "asia", "ne", "or", "ac", "ad", "gr", "lg", "ed",
+    "go",
+) + ")"
+_PROVIDERS = "(?:" + _ci(
+    "gmail", "googlemail", "yahoo", "ymail", "outlook", "hotmail", "icloud", "docomo", "ezweb", "softbank", "nifty",
+    "msn", "aol", "protonmail", "biglobe", "ocn", "excite", "rakuten",
+) + ")"
+# fmt: on
 _PROVIDER_GATES = (
     "gmail",
     "yahoo",
@@ -440,7 +384,7 @@ _PROVIDER_GATES = (
 
 
 def _local(not_after: str) -> str:
-    """The local part of an address, not continuing a longer word: (?<![…])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63},
+    r"""The local part of an address, not continuing a longer word: (?<![…])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63},
     taken whole ({0,63}+, no backtracking): what must follow it (_AT, or \s+dot) never starts with one of its chars,
     so giving chars back could not make a match, only cost time on every word."""
     return _lead("[A-Za-z0-9]", not_after) + r"[A-Za-z0-9._%+\-]{0,63}+"
@@ -451,10 +395,18 @@ _AT = (
     r"|\s+at\s+)"
 )
 _DOT = r"(?:\s*[.。]\s*|\s*(?:\(dot\)|\[dot\]|<dot>|\{dot\}|[\[(]?(?:ドット|どっと)[\])]?)\s*|\s+dot\s+)"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?"
+# a domain label, taken whole (?>…): what follows a label in the patterns (_DOT, _AT) never starts with one of its
+# chars, so a shorter label could not make a match, only cost time
+_LABEL = r"(?>[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)"
 _HANDLE = r"[A-Za-z0-9][A-Za-z0-9_.\-#]*[A-Za-z0-9]"
 _HANDLE_MARKED = r"(?=[A-Za-z0-9_.\-#]*[0-9_.\-#])[A-Za-z0-9][A-Za-z0-9_.\-#]*[A-Za-z0-9]"  # with a digit or _.-#
 _EMAIL_GATES = ("@", "at", "アット", "あっと", "(a)", "[a]")
+# a host name label and its dot in a link (abc.zoom.us): [\w\-]+\. taken whole (++), as '.' is not one of [\w\-] —
+# giving chars back could not make a match. Japanese text is \w too, so tried at every char of a sentence it costs
+# quadratic time: rows using it are scanned with _finditer_from_run_starts.
+_HOST_LABEL = r"[\w\-]++\."
+# what every _AT contains (its \s+at\s+ as at(?<=\sat)\s, to start with a literal)
+_AT_MARK = r"@|\((?:at|a)\)|\[(?:at|a)\]|<at>|\{at\}|アット|あっと|at(?<=\sat)\s"
 _ASK = r"(?:教えて|お伝え|伺|聞かせ|交換|いただけ)"
 
 _CONTACT_ROWS = [
@@ -464,18 +416,19 @@ _CONTACT_ROWS = [
         False,
         _EMAIL_GATES,
         _local(r"[A-Za-z0-9._%+\-]")
-        + rf"(?:\s+dot\s+{_LABEL}){{0,4}}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}(?i:{_TLD})(?![A-Za-z0-9\-:])",
+        + rf"(?:\s+dot\s+{_LABEL}){{0,4}}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}(?![A-Za-z0-9\-:])",
+        _AT_MARK,
     ),
     # a webmail provider without its domain: takahashi.r@gmail
-    ("email", False, _EMAIL_GATES, _local(r"[A-Za-z0-9._%+\-@/]") + rf"{_AT}(?i:{_PROVIDERS})(?![A-Za-z0-9])"),
+    ("email", False, _EMAIL_GATES, _local(r"[A-Za-z0-9._%+\-@/]") + rf"{_AT}{_PROVIDERS}(?![A-Za-z0-9])", _AT_MARK),
     # a webmail address with a stand-in symbol: suzuki★gmail.com
     (
         "email",
         False,
         _PROVIDER_GATES,
-        _lead("[A-Za-z0-9]", r"[A-Za-z0-9._%+\-@/]")
-        + r"[A-Za-z0-9._%+\-]*[^\sA-Za-z0-9@、。/]\s?"
+        _lead("[A-Za-z0-9]", r"[A-Za-z0-9._%+\-@/]") + r"[A-Za-z0-9._%+\-]*[^\sA-Za-z0-9@、。/]\s?"
         r"(?i:gmail|yahoo|outlook|hotmail|icloud)\s?\.\s?(?i:com|co\.jp|jp|ne\.jp)(?![A-Za-z0-9])",
+        _ci("gmail", "yahoo", "outlook", "hotmail", "icloud", then=r"\s?\."),
     ),
     # letters spaced one by one: y a m a d a @ g m a i l . c o m
     (
@@ -484,6 +437,7 @@ _CONTACT_ROWS = [
         ("@",),
         r"[A-Za-z0-9._\-] (?:[A-Za-z0-9._\-] ){1,39}"  # (?:[A-Za-z0-9._\-] ){2,40}, the first one written out
         r"[A-Za-z0-9._\-]? ?@ ?(?:[A-Za-z0-9\-] ?){2,40}(?:\. ?(?:[A-Za-z] ?){2,10}){1,4}",
+        r"[A-Za-z0-9._\-] [A-Za-z0-9._\-] ",
     ),
     # an account name addressed with 宛て when mail is the subject: Gmail… aoki.m.1985 宛てに
     (
@@ -526,7 +480,7 @@ _CONTACT_ROWS = [
         r"phase)#).)[\w.]{1,31}+#\d{4}(?![0-9])",
     ),
     # Slack workspace invites
-    ("slack", False, ("slack.com",), r"(?i:join\.slack\.com/\S+|[\w\-]+\.slack\.com/(?:shared_invite|join)\S*)"),
+    ("slack", False, ("slack.com",), rf"(?i:join\.slack\.com/\S+|{_HOST_LABEL}slack\.com/(?:shared_invite|join)\S*)"),
     # Telegram links
     (
         "telegram",
@@ -548,17 +502,29 @@ _CONTACT_ROWS = [
         "meeting_url",
         False,
         ("zoom.us", "meet.google", "teams.", "whereby", "meet.jit", "calendly", "webex"),
-        # [\w\-]++ (possessive) before \. : '.' is not one of them, so giving chars back could not make a match
-        r"(?i:(?:[\w\-]++\.)?zoom\.us/(?:j|my|s|w|wc)/[\w.?=&%\-/]+|meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}|"
+        rf"(?i:(?:{_HOST_LABEL})?zoom\.us/(?:j|my|s|w|wc)/[\w.?=&%\-/]+|meet\.google\.com/[a-z]{{3}}-[a-z]{{4}}-[a-z]{{3}}|"
         r"teams\.microsoft\.com/l/meetup-join\S*|teams\.live\.com/meet/\S+|whereby\.com/[\w\-]+|meet\.jit\.si/[\w\-]+|"
-        r"calendly\.com/[\w\-]+|[\w\-]++\.webex\.com/(?:meet|join|[\w\-]+/j\.php)\S*)",
+        rf"calendly\.com/[\w\-]+|{_HOST_LABEL}webex\.com/(?:meet|join|[\w\-]+/j\.php)\S*)",
+        _ci(
+            r"zoom\.us/",
+            r"meet\.google\.com/",
+            r"teams\.microsoft\.com/l/meetup-join",
+            r"teams\.live\.com/meet/",
+            r"whereby\.com/",
+            r"meet\.jit\.si/",
+            r"calendly\.com/",
+        )
+        + r"|\.(?i:webex\.com/)",
     ),
     # a meeting ID read out: ミーティングID 123 4567 8901
     (
         "meeting_url",
         False,
         ("ミーティング", "会議", "meeting"),
-        r"(?:ミーティング\s?(?i:ID)|会議\s?(?i:ID)|" + _ci(r"meeting\s?id") + r"|ミーティング番号)\s*[:：]?\s*\d[\d\s\-]{8,}",
+        # (?i:ミーティング\s?ID|会議\s?ID|meeting\s?id|ミーティング番号)…
+        r"(?:ミーティング\s?(?i:ID)|会議\s?(?i:ID)|"
+        + _ci(r"meeting\s?id")
+        + r"|ミーティング番号)\s*[:：]?\s*\d[\d\s\-]{8,}",
     ),
     # other messengers' links: Messenger, KakaoTalk open chat, Signal
     (
@@ -615,7 +581,8 @@ _TOOLS = [
         "line",
         ("line", "l i", "l・i", "l.i", "ライン", "ラ イ", "ラ・イ", "らいん", "ら い", "ら・い", "緑のアプリ"),
         _spaced("line", then=r"(?:\s?(?i:works))?")
-        + f"|{_lead('ラ', '[ァ-ヴー]')}[ ・]?イ[ ・]?ン(?![ァ-ヴー])|{_lead('ら', '[ぁ-ゖ]')}[ ・]?い[ ・]?ん|緑のアプリ",
+        + f"|{_lead('ラ', '[ァ-ヴー]')}[ ・]?イ[ ・]?ン(?![ァ-ヴー])"
+        + f"|{_lead('ら', '[ぁ-ゖ]')}[ ・]?い[ ・]?ん|緑のアプリ",
     ),
     (
         "chatwork",
@@ -690,14 +657,20 @@ _AFTER_TOOL = [
 ]
 
 # SNS + DM: a DM ask needs an SNS name, an @handle or a profile link in the same sentence
+_AT_HANDLE = _lead("@", r"[A-Za-z0-9._%+\-]") + "[A-Za-z0-9_][A-Za-z0-9_.]{1,29}"  # @handle, not in an address
+_SNS_SITES = (r"instagram\.com", r"twitter\.com", r"x\.com", r"tiktok\.com", r"facebook\.com")
 _SNS_CONTEXT = re.compile(
-    r"(?<![A-Za-z0-9])X(?![A-Za-z0-9])|(?i:twitter|instagram|insta|facebook|tiktok|threads)|ツイッター|インスタ|"
-    r"フェイスブック|ティックトック|スレッズ|(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}|"
-    r"(?i:(?<![\w.\-])(?:instagram|twitter|x|tiktok|facebook)\.com/)"
+    f"{_lead('X', '[A-Za-z0-9]')}(?![A-Za-z0-9])"
+    f"|{_ci('twitter', 'instagram', 'insta', 'facebook', 'tiktok', 'threads')}"
+    f"|ツイッター|インスタ|フェイスブック|ティックトック|スレッズ|{_AT_HANDLE}|"
+    + _ci(*(site + "/" for site in _SNS_SITES), not_after=r"(?i:[\w.\-])")
 )
-_SNS_HANDLE = re.compile(
-    r"(?i:(?<![\w.\-])(?:instagram\.com|twitter\.com|x\.com|tiktok\.com|facebook\.com)/(?!(?:p|reel|explore|hashtag|"
-    r"intl|share|hc)/)@?[\w.]+(?!/))|(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}"
+_SNS_HANDLE = re.compile(  # a profile link (not a post, reel, … page) or an @handle
+    _ci(
+        *(site + r"/(?!(?:p|reel|explore|hashtag|intl|share|hc)/)@?[\w.]+(?!/)" for site in _SNS_SITES),
+        not_after=r"(?i:[\w.\-])",
+    )
+    + f"|{_AT_HANDLE}"
 )
 _DM_ASK = re.compile(
     f"(?:{_ci('dm')})"  # (?i:DM)
@@ -709,8 +682,8 @@ _SNS_WITH_HANDLE = re.compile(
     r"\s*[(（:：]\s*@[A-Za-z0-9_.]{2,}[)）]?"
 )
 # once a message is known to carry contact details, any "ID: xxx" in it is one too (LINEで…。ID: tanaka77)
-_LOOSE_ID = re.compile(
-    f"(?:{_lead('I', '[A-Za-z]')}D|{_lead('ア', '[A-Za-z]')}イディ|{_lead('あ', '[A-Za-z]')}いでぃー?)"  # not after a letter
+_LOOSE_ID = re.compile(  # (?<![A-Za-z])(?:ID|アイディ|あいでぃー?)…
+    f"(?:{_lead('I', '[A-Za-z]')}D|{_lead('ア', '[A-Za-z]')}イディ|{_lead('あ', '[A-Za-z]')}いでぃー?)"
     rf"\s*(?:は|:|→|=)?\s*@?{_HANDLE}"
 )
 
@@ -921,8 +894,11 @@ def _tool_finder(kind: str, pattern: str):
     after = _AFTER_MEETING_TOOL if kind == "meeting_url" else _AFTER_TOOL_ANY
 
     def find(norm: str) -> list[tuple[int, int, str]]:
+        first = name_re.search(norm)
+        if first is None:
+            return []
         found = []
-        for m in name_re.finditer(norm):
+        for m in name_re.finditer(norm, first.start()):  # from the first match on (it comes first again)
             end = after.end(norm, m.start(), m.end())
             if end is not None:
                 found.append((m.start(), end, kind))
@@ -931,13 +907,39 @@ def _tool_finder(kind: str, pattern: str):
     return find
 
 
-def _row_finder(kind: str, soft: bool, pattern: str):
+def _finditer_from_run_starts(regex: re.Pattern, from_run_start: re.Pattern, norm: str, pos: int):
+    r"""regex.finditer(norm, pos) for a regex with _HOST_LABEL in it, where `from_run_start` is the regex with that
+    label only tried where a run of [\w\-] starts. A label tried inside a run would match from the char before
+    too (up to the same end), so that position is never the leftmost match — except where the scan resumes,
+    right after a match: `regex.match` tries that position first."""
+    while pos <= len(norm):
+        m = regex.match(norm, pos) or from_run_start.search(norm, pos + 1)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
+def _row_finder(kind: str, soft: bool, pattern: str, needs: str | None = None):
     regex = re.compile(pattern)
+    needed = re.compile(needs) if needs else None
+    matches, first_match = regex.finditer, regex.search
+    if _HOST_LABEL in pattern:
+        from_run_start = re.compile(pattern.replace(_HOST_LABEL, r"(?<![\w\-])" + _HOST_LABEL))
+        matches = partial(_finditer_from_run_starts, regex, from_run_start)
+
+        def first_match(norm: str) -> re.Match | None:
+            return next(matches(norm, 0), None)
 
     def find(norm: str) -> list[tuple[int, int, str]]:
+        if needed and not needed.search(norm):
+            return []  # no match can be without it
+        first = first_match(norm)  # most rows find nothing: one call says so
+        if first is None:
+            return []
         return [
             (m.start(), m.end(), kind)
-            for m in regex.finditer(norm)
+            for m in matches(norm, first.start())  # from the first match on (it comes first again)
             if not soft or not _refused(norm, m.start(), m.end())
         ]
 
@@ -976,7 +978,7 @@ _DETECTORS = [
     (("ぜろ", "ゼロ", "れい", "レイ", "まる", "マル", "zero"), False, _spelled_phone_spans),
     (("dm", "@"), False, _sns_spans),
     (("公式",), False, _official_line_spans),
-    *((gates, False, _row_finder(kind, soft, pattern)) for kind, soft, gates, pattern in _CONTACT_ROWS),
+    *((gates, False, _row_finder(kind, soft, pattern, *needs)) for kind, soft, gates, pattern, *needs in _CONTACT_ROWS),
     *((gates, False, _tool_finder(kind, pattern)) for kind, gates, pattern in _TOOLS),
     *((gates, True, _row_finder(kind, soft, pattern)) for kind, soft, gates, pattern in _SCAM_ROWS),
 ]
@@ -1028,17 +1030,24 @@ class _GateWords:
         for word in owners:
             for end in range(1, len(word)):
                 starting_with.setdefault(word[:end], []).append(word)
-        self.overlapping = {
+        overlapping = {
             word: [other for i in range(1, len(word)) for other in starting_with.get(word[i:], ())] for word in owners
+        }
+        # word → (detectors it opens, detectors the words overlapping it open, those words)
+        self.words = {
+            word: (self.opens[word], _or(self.opens[other] for other in others), others)
+            for word, others in overlapping.items()
         }
 
     def open(self, low: str) -> int:
         found = 0
         for word in set(self.regex.findall(low)):
-            found |= self.opens[word]
-            for other in self.overlapping[word]:
-                if self.opens[other] & ~found and other in low:
-                    found |= self.opens[other]
+            opens, overlapping_open, overlapping = self.words[word]
+            found |= opens
+            if overlapping_open & ~found:
+                for other in overlapping:
+                    if self.opens[other] & ~found and other in low:
+                        found |= self.opens[other]
         return found
 
 
@@ -1072,27 +1081,33 @@ def _open_detectors(norm: str) -> int:
 # --- scan --------------------------------------------------------------------------------------------------------
 
 
-def _merge(found) -> list[tuple[int, int, str]]:
+def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Overlapping findings become one span (the kind of the earliest, longest one; the first found among equals)."""
-    if not found:
-        return []
-    merged: list[list] = []
-    for start, end, kind in sorted(dict.fromkeys(found), key=lambda f: (f[0], -f[1])):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, kind])
-    return [(start, end, kind) for start, end, kind in merged]
+    if len(found) < 2:
+        return found
+    # by start, the longest first among those starting together: two stable sorts (equals keep the order found)
+    ordered = sorted(sorted(dict.fromkeys(found), key=_END, reverse=True), key=_START)
+    merged = [ordered[0]]
+    for start, end, kind in ordered[1:]:
+        last_start, last_end, last_kind = merged[-1]
+        if start >= last_end:
+            merged.append((start, end, kind))
+        elif end > last_end:
+            merged[-1] = (last_start, end, last_kind)
+    return merged
+
+
+_START, _END = itemgetter(0), itemgetter(1)
 
 
 def scan(text: str) -> GuardResult:
     """Off-platform contact details and scam signals in `text`, as spans of the original text."""
     if not text:
-        return GuardResult()
+        return _NOTHING
     norm = _normalise(text)
     open_ = _open_detectors(norm)
     if not open_:
-        return GuardResult()
+        return _NOTHING
     found: list[tuple[int, int, str]] = []
     scams: list[tuple[int, int, str]] = []
     while open_:  # the detectors in _DETECTORS order: lowest bit first
@@ -1105,9 +1120,14 @@ def scan(text: str) -> GuardResult:
     contacts = _merge(found)
     scams = _merge(scams)
     if not contacts and not scams:
-        return GuardResult()
+        return _NOTHING
     offsets = _OffsetMap(text, norm)
-    return GuardResult(contacts=tuple(offsets.span(*c) for c in contacts), scams=tuple(offsets.span(*s) for s in scams))
+    return GuardResult(
+        contacts=tuple([offsets.span(*c) for c in contacts]), scams=tuple([offsets.span(*s) for s in scams])
+    )
+
+
+_NOTHING = GuardResult()  # immutable: one for every clean text
 
 
 def mask(text: str, spans) -> str:
