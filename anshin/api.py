@@ -21,8 +21,11 @@ from anshin.core.errors import DomainError
 from anshin.deals.api import router as deals_router
 from anshin.jobs.api import router as jobs_router
 from anshin.messaging.api import router as messaging_router
+from anshin.notifications.api import router as notifications_router
 from anshin.ops.api import router as ops_router
 from anshin.orders.api import router as orders_router
+from anshin.payouts.api import router as payouts_router
+from anshin.reviews.api import router as reviews_router
 from anshin.trust.api import router as trust_router
 
 
@@ -238,6 +241,9 @@ api.add_router("", orders_router)
 api.add_router("", deals_router)
 api.add_router("", trust_router)
 api.add_router("", ops_router)
+api.add_router("", reviews_router)
+api.add_router("", notifications_router)
+api.add_router("", payouts_router)
 
 # Anything else under /api/ is a JSON 404 too (not the site's HTML page). Registered last, so it only
 # catches paths no other route matched.

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "anshin.ops",
     "anshin.deals",
     "anshin.trust",
+    "anshin.reviews",
+    "anshin.payouts",
 ]
 
 MIDDLEWARE = [

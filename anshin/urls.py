@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("anshin.orders.urls")),
     path("", include("anshin.deals.urls")),
     path("", include("anshin.trust.urls")),
+    path("", include("anshin.reviews.urls")),
+    path("", include("anshin.payouts.urls")),
     path("ops/", include("anshin.ops.urls")),
 ]

@@ -14,6 +14,7 @@ class QueueItem(models.Model):
         NUDGE_ESCALATION = "nudge_escalation", "返信催促の未回答"
         REPORT = "report", "通報"
         GUARD_FLAG = "guard_flag", "連絡先・詐欺の検知"
+        WITHDRAWAL = "withdrawal", "出金申請"
 
     class State(models.TextChoices):
         OPEN = "open", "未対応"
