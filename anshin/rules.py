@@ -77,3 +77,21 @@ GUARD_FLAG_HOLDS = 3  # the third hold…
 GUARD_FLAG_WINDOW = timedelta(days=30)  # …within 30 days raises an operator flag
 REPORT_TEXT_MAX_LENGTH = 2_000
 OPS_NOTE_MAX_LENGTH = 2_000  # every operator action carries an internal note
+
+# §5 reviews (issue 5)
+REVIEW_WINDOW = timedelta(days=14)  # after completion or termination; then what was written is revealed
+REVIEW_REMINDERS = (timedelta(days=3), timedelta(days=1))  # before the window closes, to whoever has not written
+REVIEW_COMMENT_MAX_LENGTH = 2_000
+
+# §4 profile figures (issue 5)
+FIGURES_WINDOW = timedelta(days=90)  # response rate and reply times look at this much history
+RESPONSE_WITHIN = timedelta(hours=24)  # a first message answered within this counts as responded
+
+# §9 notifications (issue 5)
+UNREAD_MESSAGE_EMAIL_AFTER = timedelta(minutes=10)  # an unread message is e-mailed after this long…
+UNREAD_MESSAGE_EMAIL_EVERY = timedelta(hours=1)  # …at most once per thread and recipient per this
+EMAIL_BATCH_SIZE = 50
+
+# §8 withdrawals (issue 5)
+WITHDRAWAL_MIN = 1_000  # 出金申請: at least this much, from the available balance
+WITHDRAWAL_DUE_BUSINESS_DAYS = 3  # operators pay a request within this many business days
