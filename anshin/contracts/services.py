@@ -21,6 +21,7 @@ from anshin.ledger import gateway
 from anshin.ledger.services import GATEWAY, REVENUE, Line, entry_post, escrow_code, worker_code
 from anshin.messaging.services import attachments_save, attachments_validate, message_post_system, thread_create
 from anshin.notifications.services import notify
+from anshin.reviews.services import review_window_open
 from anshin.trust.blocks import refuse_if_blocked
 
 # What the thread says after each transition; {c} client, {w} worker.
@@ -195,6 +196,7 @@ def _close_pending_requests(contract: Contract) -> None:
             audit.record(
                 subject=contract, action="termination_voided", actor_role=Actor.SYSTEM, payload={"request": request.pk}
             )
+    review_window_open(contract=contract)  # reviews (§5): opens once the contract is accepted or terminated
 
 
 def _refund(contract: Contract) -> int:

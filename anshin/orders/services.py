@@ -40,6 +40,7 @@ from anshin.orders.models import (
     Order,
     OrderDelivery,
 )
+from anshin.reviews.services import review_window_open
 from anshin.trust.blocks import refuse_if_blocked
 from anshin.trust.holds import text_guard
 
@@ -350,6 +351,7 @@ def _close_pending_requests(order: Order) -> None:
     date_change_void_pending(deal=order)
     if order.state not in OPEN:  # closed, or gone to a dispute (where 24 h of silence must not cancel it)
         _void_pending_request(order)
+    review_window_open(order=order)  # reviews (§5): once completed, or cancelled after the work had started
 
 
 def order_lock(order_id: int) -> Order | None:

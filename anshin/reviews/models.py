@@ -37,6 +37,41 @@ class ReviewWindow(models.Model):
             ),
         ]
 
+    @classmethod
+    def party_q(cls, user):
+        return Q(client=user) | Q(worker=user)
+
+    def role_of(self, user) -> str:
+        """"client" | "worker" | "" — the side `user` took in the deal (buyer = client, seller = worker)."""
+        if user.pk == self.client_id:
+            return "client"
+        if user.pk == self.worker_id:
+            return "worker"
+        return ""
+
+    def counterpart(self, user):
+        return self.worker if user.pk == self.client_id else self.client
+
+    @property
+    def deal(self):
+        return self.contract if self.contract_id else self.order
+
+    @property
+    def deal_title(self) -> str:
+        return self.deal.title
+
+    @property
+    def deal_url(self) -> str:
+        return f"/contracts/{self.contract_id}/" if self.contract_id else f"/orders/{self.order_id}/"
+
+    @property
+    def url(self) -> str:
+        return f"/reviews/{self.pk}/"
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.revealed_at is not None
+
 
 class Review(models.Model):
     """One side's review of the other after a deal. Double-blind: nobody but its author may see it until the

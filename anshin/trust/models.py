@@ -60,6 +60,7 @@ class GuardHold(models.Model):
         JOB = "job", "仕事"
         LISTING = "listing", "出品サービス"
         PROFILE = "profile", "プロフィール"
+        REVIEW = "review", "評価"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="guard_holds")
     surface = models.CharField(max_length=16, choices=Surface.choices)
