@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Router, Schema, Status
 
 from anshin.accounts import services
+from anshin.accounts.figures import DEFINITIONS, figures_of, recent_reviews
 from anshin.accounts.models import User
 from anshin.accounts.presence import last_seen
 from anshin.core.api_auth import ERRORS, ErrorOut, IdPath, LocalDateTime, token_create, token_revoke
@@ -120,6 +121,55 @@ def update_me(request, payload: ProfilePatch):
     return _me(services.profile_update(user=user, **{**current, **changes}))
 
 
+class ReplyBucketOut(Schema):
+    label: str
+    count: int
+
+
+class ClientFiguresOut(Schema):
+    funding_rate: int | None = Field(..., description="仮払い率（%）: " + DEFINITIONS["funding_rate"])
+    funding_decided: int = Field(..., description="仮払い率の分母（仮払い待ちを終えた、承諾済みの契約）")
+    funding_funded: int = Field(..., description="仮払い率の分子（そのうち仮払いされた契約）")
+    inspection_median_seconds: int | None = Field(..., description="検収にかかる時間の中央値（秒）: "
+                                                  + DEFINITIONS["inspection_time"])
+    inspection_count: int
+    deemed_acceptances: int = Field(..., description="みなし検収: " + DEFINITIONS["deemed"])
+    terminations: int = Field(..., description="途中終了: " + DEFINITIONS["terminations"])
+    disputes: int = Field(..., description="トラブル相談: " + DEFINITIONS["disputes"])
+
+
+class FiguresOut(Schema):
+    """Profile figures (PRODUCT.md §4): null means no data (shown as 「—」), never 0."""
+
+    response_rate: int | None = Field(..., description="応答率（%）: " + DEFINITIONS["response_rate"])
+    response_count: int = Field(..., description="応答率の分母（相手から最初のメッセージが届いたやりとり）")
+    reply_median_seconds: int | None = Field(..., description="返信時間の中央値（秒）: " + DEFINITIONS["reply_time"])
+    reply_count: int
+    reply_histogram: list[ReplyBucketOut]
+    completed: int = Field(..., description="完了した取引: " + DEFINITIONS["completed"])
+    completed_as_worker: int
+    completed_as_client: int
+    rating_average: float | None = Field(..., description="評価の平均（★、小数1桁）: " + DEFINITIONS["rating"])
+    rating_count: int
+    rating_distribution: dict[str, int] = Field(..., description="星の数（四捨五入）ごとの件数、\"1\"〜\"5\"")
+    is_client: bool = Field(..., description="発注者として仕事を募集・契約・購入したことがある")
+    client: ClientFiguresOut | None = Field(..., description="発注者としての実績（is_client のときのみ）")
+
+
+class PublicReviewOut(Schema):
+    author: UserBrief
+    author_role: str = Field(..., description="client: 発注者からの評価 / worker: 受注者からの評価")
+    stars: float = Field(..., description="5項目の平均")
+    comment: str
+    submitted_at: LocalDateTime
+    reply: str
+    replied_at: LocalDateTime | None
+
+    @staticmethod
+    def resolve_stars(obj):
+        return round(obj.stars, 1)
+
+
 class ProfileOut(Schema):
     id: int
     name: str
@@ -127,10 +177,20 @@ class ProfileOut(Schema):
     skills: list[str] = Field(..., alias="skill_list")
     last_seen_at: LocalDateTime | None = Field(None, description="最終アクセス（非公開なら null）")
     date_joined: LocalDateTime
+    figures: FiguresOut
+    recent_reviews: list[PublicReviewOut] = Field(..., description="公開された評価（新しい順に5件）と返信")
 
     @staticmethod
     def resolve_last_seen_at(obj):
         return None if obj.hide_last_access else last_seen(obj)
+
+    @staticmethod
+    def resolve_figures(obj):
+        return figures_of(obj).as_dict()
+
+    @staticmethod
+    def resolve_recent_reviews(obj):
+        return recent_reviews(obj)
 
 
 @router.get("/users/{user_id}", response={200: ProfileOut, **ERRORS}, summary="公開プロフィール")

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from anshin.accounts import services
+from anshin.accounts.figures import figures_of, recent_reviews
 from anshin.accounts.forms import ProfileForm
 from anshin.core import clock
 from anshin.core.errors import DomainError
@@ -20,6 +21,7 @@ PAGE_SIZE = 20
 
 
 def profile(request, user_id: int):
+    """The public profile with the person's figures (anshin.accounts.figures): a fixed number of queries."""
     person = get_object_or_404(get_user_model().objects.select_related("presence"), pk=user_id, is_active=True)
     open_jobs = (
         Job.objects.filter(client=person, state="open", application_deadline__gte=clock.today())
@@ -33,6 +35,8 @@ def profile(request, user_id: int):
             "person": person,
             "open_jobs": open_jobs,
             "is_me": request.user.pk == person.pk,
+            "figures": figures_of(person),
+            "reviews": recent_reviews(person),
         },
     )
 

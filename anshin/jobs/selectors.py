@@ -36,6 +36,18 @@ def job_applicants(*, job: Job):
         "-created_at")
 
 
+def attach_figures(objects, *, person: str, to: str) -> list:
+    """Set `obj.<to>` to the profile figures (anshin.accounts.figures) of `obj.<person>` for each object — the
+    figures next to names in lists, for the whole page in a fixed number of queries. Returns the objects."""
+    from anshin.accounts.figures import figures_for
+
+    objects = list(objects)
+    figures = figures_for(getattr(obj, f"{person}_id") for obj in objects)
+    for obj in objects:
+        setattr(obj, to, figures[getattr(obj, f"{person}_id")])
+    return objects
+
+
 def _settle_due_test_tasks(queryset) -> None:
     from anshin.jobs.services import test_task_settle_due
 

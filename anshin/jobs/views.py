@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from anshin.accounts.figures import figures_of
 from anshin.core import clock
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
@@ -60,6 +61,7 @@ def job_list(request):
     if form.is_bound:
         form.is_valid()  # invalid fields are shown and ignored
     page = _page(request, selectors.job_search(**form.search_args()))
+    selectors.attach_figures(page, person="client", to="client_figures")
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -87,6 +89,7 @@ def _detail_context(request, job: Job, apply_form=None) -> dict:
         "transitions": [],
         "applicant_count": job.applications.count(),
         "scout": None,
+        "client_figures": figures_of(job.client),
     }
     if not user.is_authenticated:
         return context
@@ -186,6 +189,7 @@ def job_applicants(request, job_id: int):
     job = _own_job_or_404(request, job_id)
     applications = selectors.job_applicants(job=job).select_related("contract")
     page = _page(request, applications)
+    selectors.attach_figures(page, person="worker", to="worker_figures")
     for application in page:
         application.client_actions = _client_actions(application)
     counts = dict(job.applications.values_list("state").annotate(n=Count("id")))
