@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "anshin.messaging.context_processors.unread",
+                "anshin.notifications.context_processors.unread",
             ],
         },
     }
@@ -161,8 +162,19 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
 
+# E-mail leaves through the notification outbox (`manage.py mailer`; `tick --loop` also drains it in `make run`).
+# Console backend by default; production: EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the
+# server from the environment (never in the repository).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Anshin <no-reply@anshin.example>")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; a hung server must not stall the outbox
+ANSHIN_SITE_URL = os.environ.get("ANSHIN_SITE_URL", "http://127.0.0.1:8000")  # links in e-mails are absolute
 
 # Time travel is for demos and acceptance tests only; `make run` sets it, production never does.
 ANSHIN_ALLOW_TIME_TRAVEL = env_bool("ANSHIN_ALLOW_TIME_TRAVEL") and not PRODUCTION

@@ -184,7 +184,8 @@ def message_send(*, thread: Thread, sender, body: str, files=(), mask_contacts: 
             _caution_flag(message, thread, sender)
             for user in recipients:
                 notify(user=user, kind="message", title=f"{sender.name}さんから新着メッセージ", body=body[:200],
-                       url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}")
+                       url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}",
+                       message=message)  # e-mailed only if still unread after 10 min, ≤ 1 per thread per hour
             return message
     _hold(sender, thread, held)
 
@@ -311,7 +312,7 @@ def _post(thread: Thread, members, sender, kind: str, body: str, *, caution=(), 
         text = f"{text}\n{body}"
     for user in recipients:
         notify(user=user, kind=f"message.{kind}", title=titles[kind], body=text[:200],
-               url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}")
+               url=f"/messages/{thread.pk}/", dedupe_key=f"message:{message.pk}:{user.pk}", message=message)
     return message
 
 

@@ -37,3 +37,15 @@ def open_notification(request, notification_id: int):
     target = item.url if item.url and url_has_allowed_host_and_scheme(
         item.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()) else None
     return redirect(target or "notifications:list")
+
+
+@login_required
+def email_settings(request):
+    """メール通知の設定: one checkbox per preference group; groups that always e-mail are shown, disabled."""
+    groups = selectors.email_preferences(user=request.user)
+    if request.method == "POST":
+        choices = {g.key: g.key in request.POST.getlist("email") for g in groups if g.switchable}
+        services.email_preferences_update(user=request.user, choices=choices)
+        flash.success(request, "メール通知の設定を保存しました。")
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"groups": groups})

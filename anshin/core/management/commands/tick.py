@@ -4,19 +4,27 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from anshin.core import clock, timers
+from anshin.notifications import mailer
+from anshin.notifications.management.commands.mailer import summary
 
 
 class Command(BaseCommand):
-    help = "Settle every due timer once (deemed acceptance, lapses, reminders) and print what was done."
+    help = ("Settle every due timer once (deemed acceptance, lapses, reminders), send the e-mails that are due "
+            "(the notification outbox, unless --no-mail) and print what was done.")
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", type=float, default=0, help="keep sweeping every N seconds (make run)")
+        parser.add_argument("--no-mail", action="store_true",
+                            help="leave the e-mail outbox to `manage.py mailer` (production)")
 
-    def handle(self, *args, loop: float, **options):
+    def handle(self, *args, loop: float, no_mail: bool = False, **options):
         while True:
             done = timers.sweep()
             for line in done:
                 self.stdout.write(line)
+            mailed = {} if no_mail else mailer.drain()  # after the sweep: the reminders it wrote go out now
+            if mailed:
+                self.stdout.write(f"mail: {summary(mailed)}")
             if not loop:
                 self.stdout.write(
                     f"tick {timezone.localtime(clock.now()):%Y-%m-%d %H:%M:%S%z}: {len(done)} timer(s) settled"
