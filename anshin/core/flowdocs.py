@@ -15,6 +15,7 @@ from anshin.core.flows import Actor, Flow, T, Timer
 from anshin.deals.flow import DATE_CHANGE_FLOW
 from anshin.jobs.flow import APPLICATION_FLOW, JOB_FLOW, SCOUT_FLOW, TEST_TASK_FLOW
 from anshin.orders.flow import CANCEL_REQUEST_FLOW, LISTING_FLOW, ORDER_FLOW
+from anshin.payouts.flow import WITHDRAWAL_FLOW
 
 # (flow, module holding its table). Add new deal types (orders, …) here.
 FLOWS: list[tuple[Flow, str]] = [
@@ -28,6 +29,7 @@ FLOWS: list[tuple[Flow, str]] = [
     (LISTING_FLOW, "anshin/orders/flow.py"),
     (ORDER_FLOW, "anshin/orders/flow.py"),
     (CANCEL_REQUEST_FLOW, "anshin/orders/flow.py"),
+    (WITHDRAWAL_FLOW, "anshin/payouts/flow.py"),
 ]
 
 ACTOR_LABELS = {

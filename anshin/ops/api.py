@@ -17,6 +17,11 @@ from anshin.core.api_auth import ERRORS, IdPath, LocalDateTime
 from anshin.core.errors import DomainError, NotFound
 from anshin.ops import selectors, services
 from anshin.ops.models import QueueItem
+from anshin.payouts.api import BankOut
+from anshin.payouts.flow import WITHDRAWAL_FLOW
+from anshin.payouts.models import Withdrawal
+
+ReverseReason = Withdrawal.ReverseReason
 
 
 def _operator_or_404(user):
@@ -99,7 +104,8 @@ class DashboardOut(Schema):
     open_total: int
     overdue_total: int
     escrow_total: int = Field(..., description="エスクロー残高の合計（円）")
-    worker_balance_total: int = Field(..., description="受注者残高（出金可能）の合計（円）: 支払い待ち")
+    pending_payouts_total: int = Field(..., description="支払い待ち: 出金申請（振込待ち）の合計（円）")
+    worker_balance_total: int = Field(..., description="受注者残高（出金可能・未申請）の合計（円）")
     my_items: list[QueueItemOut]
 
 
@@ -115,7 +121,7 @@ class MessageOut(Schema):
 
 class ItemOut(Schema):
     item: QueueItemOut
-    view: str = Field(..., description="permit / deal / thread / report / message / holds / generic")
+    view: str = Field(..., description="permit / deal / thread / report / message / holds / withdrawal / generic")
     subject: dict
     thread_id: int | None
     messages: list[MessageOut]
@@ -153,6 +159,44 @@ class ResolveIn(Schema):
     outcome: Literal["release", "refund", "split"]
     worker_amount: int | None = Field(None, ge=0, le=rules.MAX_AMOUNT, description="split のとき受注者に支払う額")
     note: str = NoteField
+
+
+class WithdrawalPayIn(Schema):
+    note: str = NoteField
+
+
+class WithdrawalReverseIn(Schema):
+    reason: Literal[tuple(ReverseReason.values)] = Field(  # type: ignore[valid-type]
+        ..., description="差し戻しの理由（受注者に通知）: " + " / ".join(ReverseReason.values)
+    )
+    note: str = NoteField
+
+
+class OpsWithdrawalOut(Schema):
+    id: int
+    user: UserBrief
+    amount: int
+    state: str
+    state_label: str
+    created_at: LocalDateTime
+    bank: BankOut
+    decided_at: LocalDateTime | None
+    decided_by: UserBrief | None
+    reverse_reason: str
+    internal_note: str
+    item_id: int | None = Field(None, description="事務局キューの項目ID")
+
+    @staticmethod
+    def resolve_bank(obj):
+        return obj
+
+    @staticmethod
+    def resolve_item_id(obj):
+        return getattr(obj, "item_id", None)
+
+
+class WithdrawalFilter(Schema):
+    state: Literal[tuple(WITHDRAWAL_FLOW.states)] | Literal[""] = ""  # type: ignore[valid-type]
 
 
 class PermitOut(Schema):
@@ -314,12 +358,42 @@ def _subject_out(ctx: dict) -> dict:
         )
     if view == "thread":
         return {"type": "thread", "id": subject.pk, "subject": subject.subject}
+    if view == "withdrawal":
+        w = ctx["withdrawal"]
+        return _jsonable(
+            {
+                "type": "withdrawal",
+                "id": w.pk,
+                "state": w.state,
+                "amount": w.amount,
+                "user": _brief(w.user),
+                "created_at": w.created_at,
+                "bank": {**w.bank_details(), "account_type_label": w.get_account_type_display()},
+                "bank_changed": ctx["bank_changed"],
+                "bank_changed_at": ctx["bank_changed_at"],
+                "balances": ctx["balances"],
+                "paid_count": ctx["paid_count"],
+                "paid_total": ctx["paid_total"],
+                "decided_at": w.decided_at,
+                "decided_by": _brief(w.decided_by),
+                "reverse_reason": w.reverse_reason,
+                "internal_note": w.internal_note,
+            }
+        )
     return {"type": "", "id": getattr(subject, "pk", None)}
+
+
+def _with_withdrawal(ctx: dict) -> dict:
+    from anshin.payouts.selectors import ops_context
+
+    if isinstance(ctx["subject"], Withdrawal):
+        ctx.update(view="withdrawal", **ops_context(ctx["subject"]))
+    return ctx
 
 
 def _item_out(item_id: int) -> dict:
     item = selectors.queue_item_get(item_id=item_id)
-    ctx = selectors.item_context(item)
+    ctx = _with_withdrawal(selectors.item_context(item))
     thread = ctx.get("thread")
     return {
         "item": item,
@@ -361,6 +435,9 @@ def assign(request, payload: AssignIn, item_id: int = IdPath()):
 
 @router.post("/ops/items/{item_id}/close", response={200: ItemOut, **ERRORS}, summary="事務局: 対応済みにする")
 def close(request, payload: CloseIn, item_id: int = IdPath()):
+    from anshin.payouts.selectors import refuse_close_while_waiting
+
+    refuse_close_while_waiting(selectors.queue_item_get(item_id=item_id))
     services.item_close(item_id=item_id, operator=request.auth, resolution=payload.resolution, note=payload.note)
     return _item_out(item_id)
 
@@ -432,3 +509,62 @@ def user_risk(request, user_id: int = IdPath()):
 @paginate(Pagination)
 def audit(request, filters: Query[AuditFilter]):
     return selectors.audit_events(actor_id=filters.actor_id, action=filters.action, subject_type=filters.subject_type)
+
+
+# --- withdrawals (出金申請) -----------------------------------------------------------------------------------
+
+
+def _withdrawal_out(withdrawal_id: int) -> Withdrawal:
+    from django.contrib.contenttypes.models import ContentType
+
+    withdrawal = Withdrawal.objects.select_related("user", "decided_by").filter(pk=withdrawal_id).first()
+    if withdrawal is None:
+        raise NotFound()
+    withdrawal.item_id = (
+        QueueItem.objects.filter(subject_type=ContentType.objects.get_for_model(Withdrawal), subject_id=withdrawal.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return withdrawal
+
+
+@router.get("/ops/withdrawals", response={200: list[OpsWithdrawalOut], **ERRORS},
+            summary="事務局: 出金申請（振込待ちは申請の古い順、それ以外は新しい順）")
+@paginate(Pagination)
+def withdrawals(request, filters: Query[WithdrawalFilter]):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import OuterRef, Subquery
+
+    items = QueueItem.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Withdrawal), subject_id=OuterRef("pk")
+    ).values("pk")[:1]
+    qs = Withdrawal.objects.select_related("user", "decided_by").annotate(item_id=Subquery(items))
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.state == "requested":
+        return qs.order_by("created_at", "id")
+    return qs.order_by("-created_at", "-id")
+
+
+@router.get("/ops/withdrawals/{withdrawal_id}", response={200: OpsWithdrawalOut, **ERRORS},
+            summary="事務局: 出金申請（振込先は申請時の口座）")
+def withdrawal_get(request, withdrawal_id: int = IdPath()):
+    return _withdrawal_out(withdrawal_id)
+
+
+@router.post("/ops/withdrawals/{withdrawal_id}/pay", response={200: OpsWithdrawalOut, **ERRORS},
+             summary="事務局: 出金申請を振込済みにする（内部メモ必須）")
+def withdrawal_pay(request, payload: WithdrawalPayIn, withdrawal_id: int = IdPath()):
+    from anshin.payouts.services import withdrawal_pay as pay
+
+    pay(withdrawal_id=withdrawal_id, operator=request.auth, note=payload.note)
+    return _withdrawal_out(withdrawal_id)
+
+
+@router.post("/ops/withdrawals/{withdrawal_id}/reverse", response={200: OpsWithdrawalOut, **ERRORS},
+             summary="事務局: 出金申請を差し戻す（出金可能額に戻す。理由は受注者に通知、内部メモ必須）")
+def withdrawal_reverse(request, payload: WithdrawalReverseIn, withdrawal_id: int = IdPath()):
+    from anshin.payouts.services import withdrawal_reverse as reverse
+
+    reverse(withdrawal_id=withdrawal_id, operator=request.auth, note=payload.note, reason=payload.reason)
+    return _withdrawal_out(withdrawal_id)

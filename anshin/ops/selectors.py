@@ -44,6 +44,15 @@ ACTION_WORDS = {
     "profile_edit": "プロフィール編集",
     "block": "ブロック",
     "unblock": "ブロック解除",
+    "review_window_open": "評価の受付開始",
+    "review_submit": "評価を投稿",
+    "review_reveal": "評価を公開",
+    "review_reply": "評価に返信",
+    "withdrawal_request": "出金申請",
+    "pay": "振込済みにした",
+    "reverse": "出金を差し戻し",
+    "cancel": "取り消し",
+    "bank_account_save": "出金先口座の登録・変更",
 }
 
 
@@ -78,15 +87,21 @@ def queue_counts() -> list[dict]:
 
 
 def money_figures() -> dict:
-    """Money held in escrow (every escrow account of every contract and order) and what workers hold on
-    their balances — the payouts that can be requested (withdrawals arrive in issue 5). One query."""
+    """Money held in escrow (every escrow account of every contract and order), the pending payouts (出金申請
+    requested and not yet transferred: the workers' payout_pending accounts) and what workers could still ask
+    for (their available balances). One query."""
     from anshin.ledger.models import Account
 
     figures = Account.objects.aggregate(
         escrow=Coalesce(Sum("balance", filter=Q(code__startswith="escrow:")), 0),
+        pending=Coalesce(Sum("balance", filter=Q(code__startswith="payout_pending:")), 0),
         workers=Coalesce(Sum("balance", filter=Q(code__startswith="worker:")), 0),
     )
-    return {"escrow_total": int(figures["escrow"]), "worker_balance_total": int(figures["workers"])}
+    return {
+        "escrow_total": int(figures["escrow"]),
+        "pending_payouts_total": int(figures["pending"]),
+        "worker_balance_total": int(figures["workers"]),
+    }
 
 
 def dashboard(*, operator) -> dict:
@@ -376,14 +391,18 @@ def user_risk(user) -> dict:
     )
     for event in actions:
         event.label = action_label(event.action)
-    funding_rate = round(100 * as_client["funded"] / accepted_offers) if accepted_offers else None
+    # 仮払い率 and the rating: the same numbers as the public profile (anshin.accounts.figures)
+    from anshin.accounts.figures import figures_of
+
+    figures = figures_of(user)
     return {
         "user": user,
         "account_age_days": max(0, (now - user.date_joined).days),
         "date_joined": user.date_joined,
         "identity_verified": user.identity_verified_at is not None,
         "identity_verified_at": user.identity_verified_at,
-        "rating": None,  # reviews arrive in issue 5: 「評価なし」
+        "rating": figures.rating_average,  # mean stars of the public reviews; None: 「評価なし」
+        "rating_count": figures.rating_count,
         "reports_total": reports["total"],
         "reports_recent": reports["recent"],
         "holds_total": holds["total"],
@@ -394,7 +413,8 @@ def user_risk(user) -> dict:
         "contracts_offered": as_client["offered"],
         "contracts_accepted": accepted_offers,
         "contracts_funded": as_client["funded"],
-        "funding_rate": funding_rate,
+        "contracts_funding_decided": figures.funding_decided,  # accepted and no longer awaiting funding
+        "funding_rate": figures.funding_rate,
         "funded_yen": int(as_client["funded_yen"]) + int(orders["paid_yen"]),
         "contracts_funded_yen": int(as_client["funded_yen"]),
         "orders_bought": orders["bought"],
@@ -486,4 +506,7 @@ SUBJECT_TYPES = {
     "job": "仕事",
     "application": "応募",
     "listing": "出品サービス",
+    "reviewwindow": "評価",
+    "withdrawal": "出金申請",
+    "bankaccount": "出金先口座",
 }

@@ -42,6 +42,10 @@ RESOLVE_DONE = {
     "refund": "発注者への返金で解決しました。",
     "split": "分割で解決しました。",
 }
+WITHDRAWAL_DONE = {
+    "pay": "振込済みにしました。受注者に通知しました。",
+    "reverse": "差し戻しました。金額は受注者の出金可能額に戻り、受注者に通知しました。",
+}
 ACCOUNT_DONE = {
     "warn": "警告を送りました。",
     "restrict": "メッセージ送信を制限しました。",
@@ -170,8 +174,14 @@ def _timer_label(action: str) -> str:
 
 def _item_forms(ctx: dict, item: QueueItem, bound: dict) -> dict:
     forms: dict = {}
-    if item.state == QueueItem.State.OPEN:
+    waiting = ctx["view"] == "withdrawal" and ctx["withdrawal"].state == "requested"
+    if item.state == QueueItem.State.OPEN and not waiting:  # a waiting withdrawal is closed by paying or reversing
         forms["close"] = bound.get("close") or CloseForm()
+    if waiting:
+        from anshin.payouts.forms import WithdrawalPayForm, WithdrawalReverseForm
+
+        forms["pay"] = bound.get("pay") or WithdrawalPayForm()
+        forms["reverse"] = bound.get("reverse") or WithdrawalReverseForm()
     if ctx["view"] == "permit":
         permit = ctx["permit"]
         choices = {"pending": ["approve", "deny"], "approved": ["revoke"]}.get(permit.state, [])
@@ -188,6 +198,16 @@ def _item_forms(ctx: dict, item: QueueItem, bound: dict) -> dict:
     return forms
 
 
+def _with_withdrawal(ctx: dict) -> dict:
+    """An item about a withdrawal (出金申請): its bank snapshot, the worker's balances and recent withdrawals."""
+    from anshin.payouts.models import Withdrawal
+    from anshin.payouts.selectors import ops_context
+
+    if isinstance(ctx["subject"], Withdrawal):
+        ctx.update(view="withdrawal", **ops_context(ctx["subject"]))
+    return ctx
+
+
 def _risk_subjects(item: QueueItem, ctx: dict) -> list:
     """Whose risk panel sits beside the item: the user it concerns, else both sides of the deal or thread."""
     if item.concerns_id:
@@ -202,7 +222,7 @@ def _item_page(request, item_id: int, *, error: str = "", bound: dict | None = N
         item = selectors.queue_item_get(item_id=item_id)
     except NotFound:
         raise Http404 from None
-    ctx = selectors.item_context(item)
+    ctx = _with_withdrawal(selectors.item_context(item))
     if ctx["view"] == "deal":
         ctx["timeline_rows"] = _timeline_rows(ctx["timeline"])
         ctx["deal_url"] = ctx["deal_kind"].url(ctx["deal"])
@@ -276,9 +296,12 @@ def item_assign(request, item_id: int):
 
 @operator_view
 def item_close(request, item_id: int):
-    _item_or_404(item_id)
+    item = _item_or_404(item_id)
 
     def act(data):
+        from anshin.payouts.selectors import refuse_close_while_waiting
+
+        refuse_close_while_waiting(item)
         services.item_close(item_id=item_id, operator=request.user, resolution=data["resolution"], note=data["note"])
         return "対応済みにしました。"
 
@@ -334,6 +357,60 @@ def item_resolve(request, item_id: int):
         return RESOLVE_DONE[outcome]
 
     return _item_action(request, item_id, "resolve", ResolveForm, act)
+
+
+def _item_withdrawal(item_id: int):
+    from anshin.payouts.models import Withdrawal
+
+    withdrawal = selectors.subject_of(_item_or_404(item_id))
+    if not isinstance(withdrawal, Withdrawal):
+        raise Http404
+    return withdrawal
+
+
+@operator_view
+def item_pay(request, item_id: int):
+    from anshin.payouts.forms import WithdrawalPayForm
+    from anshin.payouts.services import withdrawal_pay
+
+    withdrawal = _item_withdrawal(item_id)
+
+    def act(data):
+        withdrawal_pay(withdrawal_id=withdrawal.pk, operator=request.user, note=data["note"])
+        return WITHDRAWAL_DONE["pay"]
+
+    return _item_action(request, item_id, "pay", WithdrawalPayForm, act)
+
+
+@operator_view
+def item_reverse(request, item_id: int):
+    from anshin.payouts.forms import WithdrawalReverseForm
+    from anshin.payouts.services import withdrawal_reverse
+
+    withdrawal = _item_withdrawal(item_id)
+
+    def act(data):
+        withdrawal_reverse(withdrawal_id=withdrawal.pk, operator=request.user, note=data["note"],
+                           reason=data["reason"])
+        return WITHDRAWAL_DONE["reverse"]
+
+    return _item_action(request, item_id, "reverse", WithdrawalReverseForm, act)
+
+
+@operator_view
+def withdrawals(request):
+    """The withdrawal queue with what a transfer needs on one screen: amount, bank details, due time."""
+    if refused := _only(request, "GET", "HEAD"):
+        return refused
+    from anshin.payouts.selectors import attach_withdrawals
+
+    state = request.GET.get("state", "open")
+    state = state if state in selectors.QUEUE_STATES else "open"
+    page = Paginator(selectors.queue_items(kind=QueueItem.Kind.WITHDRAWAL, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    rows = attach_withdrawals(page.object_list)
+    return render(request, "ops/withdrawals.html", {"page": page, "rows": rows, "state": state,
+                                                    "query": f"state={state}"})
 
 
 @operator_view

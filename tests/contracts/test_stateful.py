@@ -8,7 +8,11 @@ Termination requests (with random splits) and delivery-date changes run beside t
 pays worker net + fee + refund = funded exactly, and an approved date change is the contract's delivery date.
 Disputes are opened by either side or an operator and resolved by an operator (release, refund or a random
 split, valid or not): a disputed contract holds the whole amount and one open queue item; a resolution writes
-one entry that empties the escrow exactly and closes the queue item."""
+one entry that empties the escrow exactly and closes the queue item.
+Withdrawals (出金申請) run beside it: the worker asks for allowed and disallowed amounts (with repeated request
+keys), operators pay or reverse, the worker cancels, anyone else tries and is refused. The worker's available
++ pending always equals what contracts released to them minus what was paid out, pending equals the waiting
+withdrawals, and each withdrawal has exactly the entries and the queue item its state says."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -16,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db.models import Sum
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -42,10 +47,14 @@ from anshin.core.money import tiered_fee
 from anshin.deals import services as deals
 from anshin.deals.disputes import dispute_resolve
 from anshin.deals.models import DateChangeRequest
-from anshin.ledger.models import JournalEntry
+from anshin.ledger.models import JournalEntry, Posting
 from anshin.ledger.services import GATEWAY, REVENUE, Line, balance, escrow_code, worker_code
 from anshin.ops.models import QueueItem
 from anshin.ops.permissions import grant_operator
+from anshin.payouts import services as payouts
+from anshin.payouts.flow import WITHDRAWAL_FLOW
+from anshin.payouts.models import Withdrawal
+from anshin.payouts.services import pending_code
 from tests import factories
 from tests.ledger_checks import assert_ledger_sound, assert_replay_writes_nothing
 
@@ -127,6 +136,11 @@ class ContractSpine(RuleBasedStateMachine):
         }
         grant_operator(self.users["operator"])
         self.ids: list[int] = []
+        payouts.bank_account_save(user=self.users["worker"], data={
+            "bank_name": "安心銀行", "bank_code": "0001", "branch_name": "本店営業部", "branch_code": "001",
+            "account_type": "ordinary", "account_number": "1234567", "holder": "ﾔﾏﾀﾞ ﾊﾅｺ"})
+        self.withdrawal_ids: list[int] = []
+        self.earned = 0
 
     def teardown(self):
         self.traveller.stop()
@@ -408,6 +422,133 @@ class ContractSpine(RuleBasedStateMachine):
             lines = [Line(code, amount) for code, amount in resolution.postings.values_list("account__code", "amount")]
             assert_replay_writes_nothing(key=resolution.idempotency_key, kind=resolution.kind, ref=c.ledger_ref,
                                          lines=lines, tamper=tamper)
+
+    # --- withdrawals (出金申請): available → pending → paid, or back ------------------------------------------
+
+    @precondition(lambda self: self.earned < 3)
+    @rule(amount=amounts)
+    def earn(self, amount):
+        """An accepted contract (outside the contracts under test): money on the worker's balance to withdraw."""
+        factories.contract(self.users["client"], self.users["worker"], state="accepted", amount=amount)
+        self.earned += 1
+
+    @rule(how=st.sampled_from(["below_minimum", "minimum", "part", "part", "all", "over"]),
+          key=st.sampled_from(["", "", "k1", "k2"]), data=st.data())
+    def request_withdrawal(self, how, key, data):
+        worker = self.users["worker"]
+        available, pending = balance(worker_code(worker.pk)), balance(pending_code(worker.pk))
+        amount = {
+            "below_minimum": rules.WITHDRAWAL_MIN - 1,
+            "minimum": rules.WITHDRAWAL_MIN,
+            "all": available,
+            "over": available + 1,
+        }.get(how) or data.draw(st.integers(min_value=rules.WITHDRAWAL_MIN,
+                                            max_value=max(available, rules.WITHDRAWAL_MIN)), label="amount")
+        first = Withdrawal.objects.filter(user=worker, request_key=key).first() if key else None
+        if amount < rules.WITHDRAWAL_MIN:
+            expected = "below_minimum"
+        elif first is not None:
+            expected = "replay" if first.amount == amount else "idempotency_conflict"
+        elif amount > available:
+            expected = "insufficient_balance"
+        else:
+            expected = "ok"
+        entries = JournalEntry.objects.count()
+        try:
+            w = payouts.withdrawal_request(user=worker, amount=amount, request_key=key)
+            outcome = "replay" if first is not None else "ok"
+        except DomainError as error:
+            outcome = error.code
+        event(f"withdrawal request ({how}): {outcome}")
+        assert outcome == expected, (how, amount, available, outcome, expected)
+        if outcome == "ok":
+            self.withdrawal_ids.append(w.pk)
+            assert balance(worker_code(worker.pk)) == available - amount
+            assert balance(pending_code(worker.pk)) == pending + amount
+            assert JournalEntry.objects.count() == entries + 1
+        else:
+            assert JournalEntry.objects.count() == entries
+            assert (balance(worker_code(worker.pk)), balance(pending_code(worker.pk))) == (available, pending)
+
+    @precondition(lambda self: self.withdrawal_ids)
+    @rule(action=st.sampled_from(["pay", "pay", "reverse", "cancel", "cancel"]),
+          who=st.sampled_from(["operator", "operator", "worker", *WHO]), data=st.data())
+    def decide_withdrawal(self, action, who, data):
+        self.settle_withdrawal(data.draw(st.sampled_from(self.withdrawal_ids), label="withdrawal"), action, who)
+
+    # Random callers are mostly refused and random contracts rarely pay the worker: this one earns if need be,
+    # requests part of the balance and has the right person settle it (or leaves it waiting).
+    @rule(action=st.sampled_from(["pay", "reverse", "cancel", "wait"]), amount=amounts, data=st.data())
+    def withdraw_and_settle(self, action, amount, data):
+        if balance(worker_code(self.users["worker"].pk)) < rules.WITHDRAWAL_MIN:
+            self.earn(amount)
+        count = len(self.withdrawal_ids)
+        self.request_withdrawal("part", "", data)
+        if action != "wait" and len(self.withdrawal_ids) > count:
+            self.settle_withdrawal(self.withdrawal_ids[-1], action, "worker" if action == "cancel" else "operator")
+
+    def settle_withdrawal(self, withdrawal_id, action, who):
+        before = Withdrawal.objects.get(pk=withdrawal_id)
+        user = self.users[who]
+        if action == "cancel":
+            expected = NotFound if who != "worker" else ("ok" if before.state == "requested" else "not_allowed")
+        else:
+            expected = NotFound if who != "operator" else ("ok" if before.state == "requested" else "not_allowed")
+        entries = JournalEntry.objects.filter(ref=before.ledger_ref).count()
+        try:
+            if action == "pay":
+                payouts.withdrawal_pay(withdrawal_id=withdrawal_id, operator=user, note="振込を実行しました。")
+            elif action == "reverse":
+                payouts.withdrawal_reverse(withdrawal_id=withdrawal_id, operator=user, note="組戻し",
+                                           reason="bank_rejected")
+            else:
+                payouts.withdrawal_cancel(withdrawal_id=withdrawal_id, user=user)
+            outcome = "ok"
+        except NotFound:
+            outcome = NotFound
+        except DomainError as error:
+            outcome = error.code
+        event(f"withdrawal {action} by {who}: {'ok' if outcome == 'ok' else 'refused'}")
+        assert outcome == expected, (action, who, before.state, outcome, expected)
+        after = Withdrawal.objects.get(pk=withdrawal_id)
+        if outcome == "ok":
+            assert after.state == WITHDRAWAL_FLOW.find(action, "requested", Actor(who)).target
+            assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries + 1
+        else:
+            assert after.state == before.state
+            assert JournalEntry.objects.filter(ref=before.ledger_ref).count() == entries
+
+    @precondition(lambda self: self.withdrawal_ids)
+    @rule(tamper=st.booleans(), data=st.data())
+    def replay_withdrawal(self, tamper, data):
+        w = Withdrawal.objects.get(pk=data.draw(st.sampled_from(self.withdrawal_ids), label="withdrawal"))
+        for entry in JournalEntry.objects.filter(ref=w.ledger_ref):
+            lines = [Line(code, amount) for code, amount in entry.postings.values_list("account__code", "amount")]
+            assert_replay_writes_nothing(key=entry.idempotency_key, kind=entry.kind, ref=w.ledger_ref, lines=lines,
+                                         tamper=tamper)
+
+    @invariant()
+    def withdrawals_move_money_exactly(self):
+        worker = self.users["worker"]
+        available, pending = balance(worker_code(worker.pk)), balance(pending_code(worker.pk))
+        released = Posting.objects.filter(account__code=worker_code(worker.pk)).exclude(
+            entry__kind__startswith="withdrawal").aggregate(total=Sum("amount"))["total"] or 0
+        withdrawals = Withdrawal.objects.filter(user=worker)
+        paid = Posting.objects.filter(account__code=GATEWAY, entry__kind="withdrawal_paid",
+                                      entry__ref__in=[w.ledger_ref for w in withdrawals]).aggregate(
+            total=Sum("amount"))["total"] or 0
+        assert available + pending == released - paid
+        assert pending == sum(w.amount for w in withdrawals if w.state == "requested")
+        settle_kind = {"paid": "withdrawal_paid", "reversed": "withdrawal_reversed", "cancelled": "withdrawal_cancel"}
+        for w in withdrawals:
+            kinds = sorted(JournalEntry.objects.filter(ref=w.ledger_ref).values_list("kind", flat=True))
+            assert kinds == sorted(["withdrawal_request", *([settle_kind[w.state]] if w.state in settle_kind else [])])
+            items = QueueItem.objects.filter(subject_type__model="withdrawal", subject_id=w.pk, kind="withdrawal")
+            assert items.count() == 1
+            assert items.get().state == ("open" if w.state == "requested" else "closed")
+            if w.state in ("paid", "reversed"):
+                event(f"a withdrawal was {w.state}")
+                assert items.get().closed_by == self.users["operator"] and items.get().note
 
     # --- invariants -----------------------------------------------------------------------------------------
 

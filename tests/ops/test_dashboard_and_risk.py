@@ -48,7 +48,8 @@ def test_escrow_and_worker_balances_follow_the_ledger(client_user, worker, opera
     assert body["escrow_total"] == order.total  # the contract's escrow is 0 once paid out
     assert body["worker_balance_total"] == 30_000 - tiered_fee(30_000)
     page = text(login(operator).get("/ops/"))
-    assert _testid(page, "payouts-total") == f"¥{30_000 - tiered_fee(30_000):,}"
+    assert _testid(page, "available-total") == f"¥{30_000 - tiered_fee(30_000):,}"
+    assert _testid(page, "payouts-total") == "¥0"  # nothing asked for yet: no pending payouts
     assert "受注者残高（出金可能）" in page
 
 
@@ -62,7 +63,8 @@ def test_open_and_overdue_counts_per_queue_after_the_clock_passes_the_due_time(
     _status, body = api.get("/api/ops/dashboard")
     counts = {q["kind"]: (q["open"], q["overdue"]) for q in body["queues"]}
     assert counts == {"permit": (1, 0), "dispute": (1, 0), "termination_escalation": (0, 0),
-                      "nudge_escalation": (0, 0), "report": (1, 0), "guard_flag": (0, 0)}
+                      "nudge_escalation": (0, 0), "report": (1, 0), "guard_flag": (0, 0),
+                      "withdrawal": (0, 0)}
     assert (body["open_total"], body["overdue_total"]) == (3, 0)
 
     latest_due = max(dispute_item.due_at, permit_item.due_at)
@@ -152,7 +154,9 @@ def test_risk_panel_figures(client_user, worker, operator, make_user, api_as):
         "contracts_offered": 4,
         "contracts_accepted": 3,
         "contracts_funded": 2,
-        "funding_rate": 67,
+        "contracts_funding_decided": 2,  # the accepted offer still awaiting funding is not yet decided
+        "funding_rate": 100,
+        "rating_count": 0,
         "funded_yen": 80_000 + order.total,
         "orders_bought": 1,
         "open_contracts": 4,
@@ -172,7 +176,7 @@ def test_risk_panel_figures(client_user, worker, operator, make_user, api_as):
     assert _testid(page, "risk-reports") == "90日で1件・累計2件"
     assert _testid(page, "risk-holds") == "30日で2回・累計3回"
     assert _testid(page, "risk-permits") == "申請3件・否認1件・取り消し1件"
-    assert _testid(page, "risk-funding-rate") == "67%"
+    assert _testid(page, "risk-funding-rate") == "100%"
     assert _testid(page, "risk-funded-yen") == f"¥{80_000 + order.total:,}"
     assert _testid(page, "risk-open-deals") == "契約4件・注文1件"
     assert "メッセージ送信制限中" in _testid(page, "standing")
