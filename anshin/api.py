@@ -110,6 +110,11 @@ FIELD_LABELS = {
     "purpose": "利用目的", "permit_id": "申請ID", "mask_contacts": "連絡先を伏せる", "note": "内部メモ",
     "approve": "判断", "assignee_id": "担当者", "resolution": "結果", "outcome": "解決方法", "item_id": "項目ID",
     "kind": "種類", "state": "状態", "mine": "自分の担当", "actor_id": "操作者", "subject_type": "対象の種類",
+    "skill": "スキル", "quality": "クオリティ", "schedule": "スケジュール", "communication": "コミュニケーション",
+    "partnership": "パートナーシップ", "window_id": "評価ID", "review_id": "レビューID", "groups": "メール通知の設定",
+    "bank_name": "銀行名", "bank_code": "銀行コード", "branch_name": "支店名", "branch_code": "支店コード",
+    "account_type": "口座種別", "account_number": "口座番号", "holder": "口座名義", "request_key": "リクエストキー",
+    "withdrawal_id": "出金申請ID",
 }
 
 

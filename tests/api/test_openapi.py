@@ -81,6 +81,19 @@ EXPECTED = {
     "/api/ops/disputes/{kind}/{deal_id}/resolve": {"post"},
     "/api/ops/users/{user_id}/risk": {"get"},
     "/api/ops/audit": {"get"},
+    # reviews, e-mail preferences, withdrawals
+    "/api/reviews/{window_id}": {"get", "post"},
+    "/api/reviews/items/{review_id}/reply": {"post"},
+    "/api/notifications/preferences": {"get", "put"},
+    "/api/payouts": {"get", "post"},
+    "/api/payouts/balance": {"get"},
+    "/api/payouts/bank-account": {"get", "put"},
+    "/api/payouts/{withdrawal_id}": {"get"},
+    "/api/payouts/{withdrawal_id}/cancel": {"post"},
+    "/api/ops/withdrawals": {"get"},
+    "/api/ops/withdrawals/{withdrawal_id}": {"get"},
+    "/api/ops/withdrawals/{withdrawal_id}/pay": {"post"},
+    "/api/ops/withdrawals/{withdrawal_id}/reverse": {"post"},
 }
 
 

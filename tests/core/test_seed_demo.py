@@ -27,12 +27,16 @@ from anshin.orders.models import (
     Order,
     OrderDelivery,
 )
+from anshin.payouts.models import Withdrawal
+from anshin.payouts.services import pending_code
+from anshin.reviews.models import Review, ReviewWindow
+from anshin.reviews.selectors import reviews_about
 from anshin.trust.models import ContactPermit, GuardHold, Report
 
 MODELS = (
     User, Job, Application, Contract, Message, JournalEntry, AuditEvent, Notification, Listing, ListingOption,
     HearingQuestion, Order, HearingAnswer, OrderDelivery, CancelRequest, DateChangeRequest, TerminationRequest,
-    TestTask, Scout, Nudge, QueueItem, ContactPermit, GuardHold, Report,
+    TestTask, Scout, Nudge, QueueItem, ContactPermit, GuardHold, Report, ReviewWindow, Review, Withdrawal,
 )
 
 
@@ -132,7 +136,9 @@ def test_one_order_in_each_order_state_and_an_exact_ledger(db):
     # Completed: ¥20,000 (price + option) − 22% to the seller; the fee and the buyer's 5.5% to the platform.
     completed = Order.objects.get(state="completed")
     assert (completed.subtotal, completed.buyer_fee, completed.revisions_used) == (20_000, 1_100, 1)
-    assert balance(worker_code(completed.seller_id)) == 20_000 - 4_400
+    # …of which 山田花子 asked for ¥5,000 to be paid out: pending until 事務局 transfers it
+    assert balance(worker_code(completed.seller_id)) == 20_000 - 4_400 - 5_000
+    assert balance(pending_code(completed.seller_id)) == 5_000
     assert balance(REVENUE) == 22_000 + 4_400 + 1_100  # the accepted contract's fee + the order's fees
 
     in_progress = Order.objects.filter(state="in_progress")
@@ -207,3 +213,24 @@ def test_trust_demo_a_pending_and_an_approved_permit_holds_a_scam_caution_and_a_
     assert open_kinds == {"guard_flag": 2, "report": 1}  # three holds, a scam caution; ken's report
     assert Report.objects.get().reporter == user("ken")
     assert QueueItem.objects.filter(kind="permit", state="open").count() == 1
+
+
+def test_reviews_demo_one_revealed_with_a_reply_and_one_still_blind(db):
+    seed()
+    client, hanako, ken = user("client"), user("hanako"), user("ken")
+    logo = ReviewWindow.objects.get(contract__state="accepted")
+    assert logo.revealed_at is not None and logo.reviews.count() == 2
+    assert Review.objects.get(window=logo, subject=ken).reply.startswith("ありがとうございます")
+    assert [r.author for r in reviews_about(ken)] == [client]
+
+    seo = ReviewWindow.objects.get(order__state="completed")
+    assert seo.revealed_at is None and seo.closes_at > clock.now()  # days left to write
+    assert list(seo.reviews.values_list("author", flat=True)) == [client.pk]
+    assert list(reviews_about(hanako)) == []  # the client's review of her stays hidden until she writes
+
+
+def test_payout_demo_a_withdrawal_waits_in_the_operators_queue(db):
+    seed()
+    withdrawal = Withdrawal.objects.get()
+    assert (withdrawal.user, withdrawal.amount, withdrawal.state) == (user("hanako"), 5_000, "requested")
+    assert QueueItem.objects.filter(kind="withdrawal", state="open").count() == 1

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from anshin.accounts.models import User
@@ -44,6 +45,10 @@ from anshin.messaging.services import (
 from anshin.ops.permissions import grant_operator
 from anshin.orders import services as orders
 from anshin.orders.models import Listing
+from anshin.payouts.models import Withdrawal
+from anshin.payouts.services import bank_account_save, withdrawal_request
+from anshin.reviews.models import Review, ReviewWindow
+from anshin.reviews.services import review_reply, review_submit
 from anshin.trust.models import ContactPermit
 from anshin.trust.permits import ContactHeld, permit_decide, permit_request
 from anshin.trust.reports import report_create
@@ -499,6 +504,26 @@ QUICK_HELD = ("LINEでやりとりしましょう。LINE ID: quick_works01", "�
 QUICK_REPORT = ("仮払い前の作業と、手数料を避けた直接の支払いを求められました。"
                 "「他の人はもう始めている」とも言われています。")
 
+# Reviews (seed 003, 004), played after the deals on the windows their completion opened: the logo contract was
+# reviewed by both sides (revealed at once) and answered; on the SEO order only the client has written, so
+# 山田花子 sees that a review is waiting but not what it says until she writes hers or the 14 days run out.
+# (days ago, deal title, who writes, ratings, comment); a reply: (days ago, deal title, who answers, text).
+STARS = ("skill", "quality", "schedule", "communication", "partnership")
+REVIEWS = [
+    (15.5, "コーポレートサイトのロゴ・名刺デザイン", "client", (5, 5, 4, 5, 5),
+     "ヒアリングが丁寧で、修正にも素早く対応していただきました。またお願いしたいです。"),
+    (15, "コーポレートサイトのロゴ・名刺デザイン", "ken", (5, 5, 5, 4, 5),
+     "仮払いが早く、フィードバックも具体的で進めやすいクライアント様でした。"),
+    (9, "SEO記事を1本作成します", "client", (5, 4, 5, 5, 5), "構成案の段階から相談に乗っていただき、安心してお任せできました。"),
+]
+REVIEW_REPLIES = [
+    (14, "コーポレートサイトのロゴ・名刺デザイン", "ken", "ありがとうございます。名刺の増刷などもお気軽にご相談ください。"),
+]
+# A payout (§8): 山田花子 registered her bank account and asked for part of her balance; 事務局 has not paid yet.
+BANK_ACCOUNT = {"bank_name": "安心銀行", "bank_code": "0001", "branch_name": "本店営業部", "branch_code": "001",
+                "account_type": "ordinary", "account_number": "1234567", "holder": "ヤマダ ハナコ"}
+WITHDRAWAL = ("hanako", 0.3, 5_000)
+
 # The instant the run started: every step is placed relative to it, so the intervals between steps are exact
 # (the blocked test task shows exactly the time that was left, whatever the machine's speed).
 _anchor: datetime | None = None
@@ -574,12 +599,22 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._trust(jobs_by_index)
             created["permit"] += 2
+        if not Review.objects.exists():
+            with transaction.atomic():
+                self._reviews()
+            created["review"] += len(REVIEWS)
+        if not Withdrawal.objects.exists():
+            who, days_ago, amount = WITHDRAWAL
+            with transaction.atomic(), as_of(days_ago):
+                bank_account_save(user=self.users[who], data=BANK_ACCOUNT)
+                withdrawal_request(user=self.users[who], amount=amount)
+            created["withdrawal"] += 1
         for key, days_ago in LAST_ACCESS.items():
             if key in self.new_users:
                 with as_of(days_ago):
                     presence_touch(self.users[key])
         if sum(created.values()):
-            done = ", ".join(f"{created[kind]} {kind}(s)" for kind in ("job", "listing", "order", "scout", "permit")
+            done = ", ".join(f"{created[kind]} {kind}(s)" for kind in created
                              if created[kind])
             self.stdout.write(f"demo data: {done} created")
         else:
@@ -795,6 +830,19 @@ class Command(BaseCommand):
         with as_of(timedelta(hours=20)):
             report_create(user=u["ken"], subject_kind="message", subject_id=scam.pk, category="scam",
                           text=QUICK_REPORT)
+
+    def _reviews(self) -> None:
+        def window(title: str) -> ReviewWindow:
+            return ReviewWindow.objects.get(Q(contract__title=title) | Q(order__title__contains=title))
+
+        for days_ago, title, who, stars, comment in REVIEWS:
+            with as_of(days_ago):
+                review_submit(window_id=window(title).pk, user=self.users[who],
+                              ratings=dict(zip(STARS, stars, strict=True)), comment=comment)
+        for days_ago, title, who, text in REVIEW_REPLIES:
+            review = Review.objects.get(window=window(title), subject=self.users[who])
+            with as_of(days_ago):
+                review_reply(review_id=review.pk, user=self.users[who], text=text)
 
     def _print_logins(self) -> None:
         self.stdout.write("")
