@@ -5,6 +5,7 @@ import unicodedata
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from anshin import rules
 from anshin.ops.forms import OpsForm, note_field
@@ -14,7 +15,7 @@ from anshin.payouts.validation import HOLDER_MAX, NAME_MAX
 
 class WithdrawalForm(forms.Form):
     amount = forms.CharField(
-        label="出金額（円）",
+        label=_("出金額（円）"),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
                                       "placeholder": f"{rules.WITHDRAWAL_MIN}"}),
@@ -36,25 +37,25 @@ class WithdrawalForm(forms.Form):
 
 
 class BankAccountForm(forms.Form):
-    bank_name = forms.CharField(label="銀行名", max_length=NAME_MAX * 2,
+    bank_name = forms.CharField(label=_("銀行名"), max_length=NAME_MAX * 2,
                                 widget=forms.TextInput(attrs={"placeholder": "例: 安心銀行"}))
-    bank_code = forms.CharField(label="銀行コード（4桁）", max_length=16,
+    bank_code = forms.CharField(label=_("銀行コード（4桁）"), max_length=16,
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "0001"}))
-    branch_name = forms.CharField(label="支店名", max_length=NAME_MAX * 2,
+    branch_name = forms.CharField(label=_("支店名"), max_length=NAME_MAX * 2,
                                   widget=forms.TextInput(attrs={"placeholder": "例: 本店営業部"}))
-    branch_code = forms.CharField(label="支店コード（3桁）", max_length=16,
+    branch_code = forms.CharField(label=_("支店コード（3桁）"), max_length=16,
                                   widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "001"}))
-    account_type = forms.ChoiceField(label="口座種別", choices=AccountType.choices, initial=AccountType.ORDINARY,
+    account_type = forms.ChoiceField(label=_("口座種別"), choices=AccountType.choices, initial=AccountType.ORDINARY,
                                      widget=forms.RadioSelect)
     account_number = forms.CharField(
-        label="口座番号（7桁以内の数字）", max_length=16,
+        label=_("口座番号（7桁以内の数字）"), max_length=16,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1234567"}),
-        help_text="7桁に満たない場合は先頭を0で埋めて登録します。",
+        help_text=_("7桁に満たない場合は先頭を0で埋めて登録します。"),
     )
     holder = forms.CharField(
-        label="口座名義（カタカナ）", max_length=HOLDER_MAX * 2,
+        label=_("口座名義（カタカナ）"), max_length=HOLDER_MAX * 2,
         widget=forms.TextInput(attrs={"placeholder": "ヤマダ　ハナコ"}),
-        help_text="通帳やキャッシュカードの表記どおり、カタカナで入力してください（半角カタカナも可）。",
+        help_text=_("通帳やキャッシュカードの表記どおり、カタカナで入力してください（半角カタカナも可）。"),
     )
 
     def add_service_errors(self, errors: dict[str, str]) -> None:
@@ -73,5 +74,6 @@ class WithdrawalPayForm(OpsForm):
 
 class WithdrawalReverseForm(OpsForm):
     slug = "reverse"
-    reason = forms.ChoiceField(label="差し戻しの理由（受注者に通知されます）", choices=Withdrawal.ReverseReason.choices)
+    reason = forms.ChoiceField(label=_("差し戻しの理由（受注者に通知されます）"),
+                               choices=Withdrawal.ReverseReason.choices)
     note = note_field()

@@ -3,15 +3,16 @@ bank details it was requested to, so replacing the account later never redirects
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from anshin.core.flows import FlowModel
 from anshin.payouts.flow import WITHDRAWAL_FLOW
 
 
 class AccountType(models.TextChoices):
-    ORDINARY = "ordinary", "普通"
-    CURRENT = "current", "当座"
-    SAVINGS = "savings", "貯蓄"
+    ORDINARY = "ordinary", _("普通")
+    CURRENT = "current", _("当座")
+    SAVINGS = "savings", _("貯蓄")
 
 
 class BankFields(models.Model):
@@ -58,10 +59,10 @@ class Withdrawal(BankFields, FlowModel):
     """One payout request. `amount` left the available balance for the pending account when it was made."""
 
     class ReverseReason(models.TextChoices):
-        BANK_REJECTED = "bank_rejected", "金融機関で振込が受け付けられませんでした"
-        HOLDER_MISMATCH = "holder_mismatch", "口座名義がご登録の情報と一致しませんでした"
-        ACCOUNT_INVALID = "account_invalid", "口座が存在しないか、解約されています"
-        OTHER = "other", "その他（事務局からの連絡をご確認ください）"
+        BANK_REJECTED = "bank_rejected", _("金融機関で振込が受け付けられませんでした")
+        HOLDER_MISMATCH = "holder_mismatch", _("口座名義がご登録の情報と一致しませんでした")
+        ACCOUNT_INVALID = "account_invalid", _("口座が存在しないか、解約されています")
+        OTHER = "other", _("その他（事務局からの連絡をご確認ください）")
 
     flow = WITHDRAWAL_FLOW
 

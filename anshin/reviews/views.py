@@ -6,13 +6,14 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from anshin.core.errors import DomainError, NotFound
 from anshin.reviews import selectors, services
 from anshin.reviews.forms import ReplyForm, ReviewForm, form_errors
 from anshin.reviews.models import Review
 
-ROLE_WORDS = {"client": "発注者", "worker": "受注者"}
+ROLE_WORDS = {"client": _("発注者"), "worker": _("受注者")}
 
 
 def _window_or_404(window_id: int, user):
