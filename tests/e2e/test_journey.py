@@ -7,11 +7,8 @@ reload) → offer → accept → fund → deliver → revision → redeliver →
 Only the UI moves the story; the database is read at the end to check what the pages said."""
 
 import io
-import os
 import re
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,14 +16,12 @@ from playwright.sync_api import Page, expect
 
 from anshin.core import clock
 from anshin.core.money import tiered_fee, yen
+from tests.e2e.helpers import PASSWORD, screenshotter
+
+shot = screenshotter("journey-")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Screenshots for docs/ only when asked (ANSHIN_SCREENSHOTS=1); otherwise a temporary folder, so a test run
-# never leaves the work tree modified.
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("ANSHIN_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "anshin-screenshots")
-PASSWORD = "Anshin-e2e-2026!"
 TITLE = "記事に写真を挿入する業務"
 AMOUNT = 50_000
 NET = AMOUNT - tiered_fee(AMOUNT)  # ¥40,000: 20% of the part ≤ ¥100,000
@@ -35,11 +30,6 @@ APPLY_TEXT = "写真の挿入作業の経験が3年あります。1記事あた�
 REPLY_TEXT = "ご応募ありがとうございます。ぜひお願いしたいと考えています。"
 REVISION_REASON = "3枚目の写真の位置を見出しの直後に移してください。"
 RECEIPT = re.compile(r"^既読 \d{1,2}/\d{1,2} \d{2}:\d{2}$")
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"journey-{name}.png")  # the 1200x900 viewport only
 
 
 def iso(days: int) -> str:

@@ -6,38 +6,22 @@ The record (deals, messages, reviews) is written before the browsers start; revi
 window revealed, as the review services would leave them. Screenshots go to docs/screenshots/ when
 ANSHIN_SCREENSHOTS=1 (the 1200x900 viewport only)."""
 
-import os
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from anshin.accounts.figures import DEFINITIONS
 from anshin.core import clock
 from tests import factories
+from tests.e2e.helpers import PASSWORD, log_in, screenshotter
+
+shot = screenshotter("")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("ANSHIN_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "anshin-screenshots")
-PASSWORD = "Anshin-e2e-2026!"
 H = timedelta(hours=1)
 D = timedelta(days=1)
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.locator("main form").get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
 
 
 def talk(answerer, writer, *, after, days_ago):

@@ -9,11 +9,8 @@ seller delivers → the buyer asks for a revision → the seller redelivers → 
 Only the UI moves the story; the database is read at the end to check what the pages said."""
 
 import io
-import os
 import re
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -22,12 +19,12 @@ from playwright.sync_api import Page, expect
 from anshin import rules
 from anshin.core import clock
 from anshin.core.money import yen
+from tests.e2e.helpers import PASSWORD, log_in, screenshotter
+
+shot = screenshotter("seed002-")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("ANSHIN_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "anshin-screenshots")
-PASSWORD = "Anshin-e2e-2026!"
 TITLE = "ロゴをデザインします（商用利用OK）"
 PRICE = 20_000
 BUYER_FEE = PRICE * rules.ORDER_BUYER_FEE_PERMILLE // 1000  # ¥1,100
@@ -41,19 +38,6 @@ Q_MULTI = "納品形式"
 ANSWER = "ANSHIN COFFEE"
 EXPRESS = 5_000  # an option the buyer looks at, then leaves out
 REVISION_REASON = "文字をもう少し太くしてください。"
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"seed002-{name}.png")  # the 1200x900 viewport only
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.locator("main form").get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
 
 
 def travel(settings, by: str) -> str:

@@ -8,36 +8,19 @@ page → the message is held again → both writers are told.
 
 The people act through the pages; the database is only read to check what the pages said."""
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from anshin.core import clock
 from tests import factories
+from tests.e2e.helpers import PASSWORD, log_in, screenshotter
+
+shot = screenshotter("seed003-")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("ANSHIN_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "anshin-screenshots")
-PASSWORD = "Anshin-e2e-2026!"
 LINE_MESSAGE = "進行の連絡はLINEでお願いします。LINE ID: sakura_media77 です。"
 LINE_ID = "sakura_media77"
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"seed003-{name}.png")
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.locator("main form").get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
 
 
 def send(page: Page, thread_id: int, body: str) -> None:
