@@ -386,9 +386,9 @@ def _ratings(ids, figures: dict[int, Figures]) -> None:
         f.rating_distribution[int(row["stars"])] += row["n"]
 
 
-def figures_for(user_ids) -> dict[int, Figures]:
-    """The figures of each user id, in a fixed number of queries (9, plus the content types until cached)
-    whatever the number of users."""
+def compute_figures(user_ids) -> dict[int, Figures]:
+    """The figures of each user id computed from the record, in a fixed number of queries (9, plus the content
+    types until cached) whatever the number of users — but each query reads the people's whole history."""
     ids = sorted({int(pk) for pk in user_ids})
     figures = {pk: Figures(user_id=pk) for pk in ids}
     if not ids:
@@ -404,8 +404,89 @@ def figures_for(user_ids) -> dict[int, Figures]:
     return figures
 
 
+# --- snapshots: what the pages read --------------------------------------------------------------------------
+
+DURATIONS = ("reply_delays", "inspection_times")
+
+
+def _dump(f: Figures) -> dict:
+    data = {k: v for k, v in f.__dict__.items() if k != "user_id"}
+    for name in DURATIONS:
+        data[name] = [d.total_seconds() for d in data[name]]
+    data["rating_distribution"] = {str(n): c for n, c in f.rating_distribution.items()}
+    return data
+
+
+def _load(user_id: int, data: dict) -> Figures:
+    data = dict(data)
+    for name in DURATIONS:
+        data[name] = [timedelta(seconds=s) for s in data[name]]
+    data["rating_distribution"] = {int(n): c for n, c in data["rating_distribution"].items()}
+    return Figures(user_id=user_id, **data)
+
+
+def _store(figures: dict[int, Figures]) -> None:
+    from anshin.accounts.models import FiguresSnapshot
+
+    now = clock.now()
+    FiguresSnapshot.objects.bulk_create(
+        [FiguresSnapshot(user_id=pk, data=_dump(f), computed_at=now, stale=False) for pk, f in figures.items()],
+        update_conflicts=True, unique_fields=["user"], update_fields=["data", "computed_at", "stale"],
+    )
+
+
+def figures_for(user_ids) -> dict[int, Figures]:
+    """The figures of each user id for a page: read from their snapshots (one query), computed and stored for
+    the people whose snapshot is missing, marked stale or older than FIGURES_MAX_AGE."""
+    from anshin.accounts.models import FiguresSnapshot
+
+    ids = sorted({int(pk) for pk in user_ids})
+    if not ids:
+        return {}
+    fresh = FiguresSnapshot.objects.filter(
+        user_id__in=ids, stale=False, computed_at__gte=clock.now() - rules.FIGURES_MAX_AGE
+    ).values_list("user_id", "data")
+    figures = {pk: _load(pk, data) for pk, data in fresh}
+    missing = [pk for pk in ids if pk not in figures]
+    if missing:
+        computed = compute_figures(missing)
+        _store(computed)
+        figures.update(computed)
+    return figures
+
+
 def figures_of(user) -> Figures:
     return figures_for([user.pk])[user.pk]
+
+
+def figures_touch(user_ids) -> None:
+    """Something that counts in these people's figures happened: their snapshots are computed again."""
+    from anshin.accounts.models import FiguresSnapshot
+
+    ids = {pk for pk in user_ids if pk}
+    if ids:
+        FiguresSnapshot.objects.filter(user_id__in=ids, stale=False).update(stale=True)
+
+
+PARTIES = ("client_id", "worker_id", "buyer_id", "seller_id")  # the people of a job, deal or review window
+
+
+def figures_touch_parties(subject) -> None:
+    figures_touch(getattr(subject, name, None) for name in PARTIES)
+
+
+def figures_refresh_due(batch: int = rules.FIGURES_REFRESH_BATCH) -> int:
+    """For the clock: compute again the snapshots marked stale or older than FIGURES_REFRESH_AFTER (the oldest
+    first), so the pages rarely compute on a request. Returns how many were refreshed."""
+    from anshin.accounts.models import FiguresSnapshot
+
+    due = list(
+        FiguresSnapshot.objects.filter(Q(stale=True) | Q(computed_at__lt=clock.now() - rules.FIGURES_REFRESH_AFTER))
+        .order_by("computed_at").values_list("user_id", flat=True)[:batch]
+    )
+    if due:
+        _store(compute_figures(due))
+    return len(due)
 
 
 def recent_reviews(user, limit: int = RECENT_REVIEWS) -> list:

@@ -78,3 +78,18 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class FiguresSnapshot(models.Model):
+    """The last computed profile figures of a user (anshin.accounts.figures): pages read this row instead of
+    scanning the person's whole history. `stale` is set by what changes the figures (a message, a deal moving,
+    a review revealed, a block); a stale or old snapshot is computed again on the next read or by the clock."""
+
+    user = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField()
+    computed_at = models.DateTimeField()
+    stale = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["stale", "computed_at"])]
+

@@ -7,8 +7,10 @@ from anshin.core import clock
 
 def record(*, subject, action: str, actor=None, actor_role: str = "", from_state: str = "", to_state: str = "",
            payload: dict | None = None):
+    from anshin.accounts.figures import figures_touch_parties
     from anshin.core.models import AuditEvent
 
+    figures_touch_parties(subject)  # a deal, job or review window moved: its people's figures may have changed
     return AuditEvent.objects.create(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,

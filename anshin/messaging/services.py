@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from anshin import rules
+from anshin.accounts.figures import figures_touch
 from anshin.core import clock, timers
 from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
@@ -68,6 +69,7 @@ def attachments_save(*, files, uploaded_by, message=None, delivery=None) -> list
 
 def _deliver(thread: Thread, message: Message, recipients) -> None:
     Receipt.objects.bulk_create([Receipt(message=message, user=user) for user in recipients])
+    figures_touch([message.sender_id, *(user.pk for user in recipients)])  # response rate, reply times
     thread.last_message_at = message.created_at
     fields = ["last_message_at"]
     if message.kind != Message.Kind.SYSTEM:

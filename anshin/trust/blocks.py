@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from anshin.accounts.figures import figures_touch
 from anshin.core import audit, clock
 from anshin.core.errors import DomainError, NotFound
 from anshin.trust.models import Block
@@ -66,6 +67,7 @@ def block_create(*, user, target_id) -> Block:
         except IntegrityError:  # a double click that raced us: the block exists, which is what was asked
             return Block.objects.get(blocker=user, blocked=target)
         audit.record(subject=user, action="block", actor=user, payload={"target": target.pk})
+        figures_touch([user.pk])  # threads opened by the blocked user leave the blocker's response rate
     return block
 
 
@@ -75,4 +77,5 @@ def block_remove(*, user, target_id) -> bool:
         removed, _ = Block.objects.filter(blocker=user, blocked_id=target_id).delete()
         if removed:
             audit.record(subject=user, action="unblock", actor=user, payload={"target": int(target_id)})
+            figures_touch([user.pk])
     return bool(removed)

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from anshin.accounts.figures import figures_refresh_due
 from anshin.core import clock, timers
 from anshin.notifications import mailer
 from anshin.notifications.management.commands.mailer import summary
@@ -22,6 +23,9 @@ class Command(BaseCommand):
             done = timers.sweep()
             for line in done:
                 self.stdout.write(line)
+            refreshed = figures_refresh_due()  # profile figures changed since, or a day old: off the request path
+            if refreshed:
+                self.stdout.write(f"figures: {refreshed} profile(s) refreshed")
             mailed = {} if no_mail else mailer.drain()  # after the sweep: the reminders it wrote go out now
             if mailed:
                 self.stdout.write(f"mail: {summary(mailed)}")

@@ -1,0 +1,83 @@
+"""Profile figures are read from a stored snapshot per person; what changes them marks it stale, and the
+clock refreshes stale and day-old snapshots off the request path."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from anshin import rules
+from anshin.accounts.figures import figures_of, figures_refresh_due
+from anshin.accounts.models import FiguresSnapshot
+from anshin.messaging.services import message_send
+from tests.accounts.test_figures import NOW, H, thread
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def test_a_second_read_is_one_query_on_the_snapshot(frozen, worker, make_user, django_assert_num_queries):
+    t = thread(make_user("a"), worker)
+    message_send(thread=t, sender=t.members.exclude(user=worker).get().user, body="はじめまして")
+    assert figures_of(worker).response_total == 0  # younger than 24 h and unanswered: not counted yet
+    assert FiguresSnapshot.objects.filter(user=worker, stale=False).exists()
+    with django_assert_num_queries(1):
+        figures_of(worker)
+
+
+def test_a_reply_marks_both_snapshots_stale_and_the_next_read_counts_it(frozen, worker, make_user):
+    a = make_user("a")
+    t = thread(a, worker)
+    message_send(thread=t, sender=a, body="はじめまして")
+    before = figures_of(worker)
+    assert (before.response_total, before.reply_delays) == (0, [])
+    frozen.shift(2 * H)
+    message_send(thread=t, sender=worker, body="よろしくお願いします")
+    assert set(FiguresSnapshot.objects.filter(stale=True).values_list("user_id", flat=True)) >= {worker.pk}
+    after = figures_of(worker)
+    assert (after.response_answered, after.response_total, after.reply_delays) == (1, 1, [2 * H])
+
+
+def test_a_deal_moving_marks_its_peoples_snapshots_stale(frozen, client_user, worker):
+    from anshin.contracts.services import contract_simple_action
+    from tests import factories
+
+    contract = factories.contract(client_user, worker, "delivered")
+    assert figures_of(worker).completed_as_worker == 0
+    contract_simple_action(contract_id=contract.pk, user=client_user, action="accept")
+    assert FiguresSnapshot.objects.get(user=worker).stale
+    assert figures_of(worker).completed_as_worker == 1
+
+
+def test_a_day_old_snapshot_is_computed_again_on_read(frozen, worker, make_user):
+    a = make_user("a")
+    t = thread(a, worker)
+    message_send(thread=t, sender=a, body="はじめまして")
+    assert figures_of(worker).response_total == 0
+    frozen.shift(rules.FIGURES_MAX_AGE + timedelta(seconds=1))  # nothing happened, but the 24 h have passed
+    assert (figures_of(worker).response_total, figures_of(worker).response_rate) == (1, 0)
+
+
+def test_the_clock_refreshes_stale_and_old_snapshots_oldest_first_in_batches(frozen, worker, make_user):
+    people = [make_user(f"p{n}") for n in range(3)]
+    for person in people:
+        figures_of(person)
+        frozen.shift(H)
+    FiguresSnapshot.objects.filter(user=people[2]).update(stale=True)
+    assert figures_refresh_due(batch=1) == 1  # the stale one (newest) waits behind nothing older that is due
+    assert not FiguresSnapshot.objects.filter(stale=True).exists()
+    assert figures_refresh_due() == 0
+    frozen.shift(rules.FIGURES_REFRESH_AFTER)
+    assert figures_refresh_due(batch=2) == 2
+    refreshed = set(FiguresSnapshot.objects.filter(computed_at=NOW + 3 * H + rules.FIGURES_REFRESH_AFTER)
+                    .values_list("user_id", flat=True))
+    assert refreshed == {people[0].pk, people[1].pk}  # the oldest first
+    frozen.shift(timedelta(seconds=1))  # now the third is older than FIGURES_REFRESH_AFTER too
+    out = StringIO()
+    call_command("tick", stdout=out)
+    assert "figures: 1 profile(s) refreshed" in out.getvalue()
