@@ -66,5 +66,7 @@ lint: sync
 flowdocs: sync
 	$(PY) manage.py flowdocs
 
+# PostgreSQL at 127.0.0.1:5432 (BENCH_PG_URL); wrk, the load generator, from Debian if missing. BENCH_QUICK=1: smoke test.
 bench: sync
+	@command -v wrk >/dev/null || $$(command -v sudo) apt-get install -y wrk || { $$(command -v sudo) apt-get update && $$(command -v sudo) apt-get install -y wrk; }
 	$(PY) bench/run.py

@@ -1,3 +1,6 @@
+import os
+
+from django.conf import settings
 from django.urls import include, path
 
 from anshin.api import api
@@ -20,3 +23,9 @@ urlpatterns = [
     path("", include("anshin.payouts.urls")),
     path("ops/", include("anshin.ops.urls")),
 ]
+
+# `make bench` only: the SELECT 1 ceiling every endpoint is measured against (bench/ceiling.py).
+if os.environ.get("ANSHIN_BENCH") == "1" and not settings.PRODUCTION:
+    from bench.ceiling import ceiling
+
+    urlpatterns.append(path("bench/ceiling/", ceiling))
