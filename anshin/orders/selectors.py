@@ -25,8 +25,8 @@ SORT_LABELS = {"new": "新着順", "price_low": "価格の安い順", "price_hig
 def listing_search(*, q: str = "", category: str = "", price_min: int | None = None, price_max: int | None = None,
                    sort: str = "new"):
     """Active listings, Japanese substring search on title/description (like job_search). Queryset with
-    `seller` selected."""
-    listings = Listing.objects.filter(state="active").select_related("seller")
+    `seller` prefetched: fetched for the page's rows only, where a JOIN would run for every match."""
+    listings = Listing.objects.filter(state="active").prefetch_related("seller")
     listings = substring_search(listings, q, ("title", "description"))
     if category:
         listings = listings.filter(category=category)
