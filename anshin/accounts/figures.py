@@ -101,6 +101,7 @@ class Figures:
     funding_decided: int = 0
     funding_funded: int = 0
     inspection_times: list[timedelta] = field(default_factory=list)
+    pending: bool = False  # not computed yet (a list page never computes): the clock does it shortly
     deemed: int = 0
     terminations: int = 0
     disputes: int = 0
@@ -410,7 +411,7 @@ DURATIONS = ("reply_delays", "inspection_times")
 
 
 def _dump(f: Figures) -> dict:
-    data = {k: v for k, v in f.__dict__.items() if k != "user_id"}
+    data = {k: v for k, v in f.__dict__.items() if k not in ("user_id", "pending")}
     for name in DURATIONS:
         data[name] = [d.total_seconds() for d in data[name]]
     data["rating_distribution"] = {str(n): c for n, c in f.rating_distribution.items()}
@@ -435,14 +436,26 @@ def _store(figures: dict[int, Figures]) -> None:
     )
 
 
-def figures_for(user_ids) -> dict[int, Figures]:
+def figures_for(user_ids, *, compute: bool = True) -> dict[int, Figures]:
     """The figures of each user id for a page: read from their snapshots (one query), computed and stored for
-    the people whose snapshot is missing, marked stale or older than FIGURES_MAX_AGE."""
+    the people whose snapshot is missing, marked stale or older than FIGURES_MAX_AGE.
+
+    `compute=False` (the public job list, the busiest page): nothing is computed on the request — a very busy
+    person's history takes seconds. Existing snapshots are served even if stale; people without one get a
+    `pending` placeholder, stored stale so the clock computes it within seconds."""
     from anshin.accounts.models import FiguresSnapshot
 
     ids = sorted({int(pk) for pk in user_ids})
     if not ids:
         return {}
+    if not compute:
+        stored = dict(FiguresSnapshot.objects.filter(user_id__in=ids).values_list("user_id", "data"))
+        figures = {pk: _load(pk, data) for pk, data in stored.items()}
+        waiting = {pk: Figures(user_id=pk, pending=True) for pk in ids if pk not in stored}
+        FiguresSnapshot.objects.bulk_create(
+            [FiguresSnapshot(user_id=pk, data=_dump(f) | {"pending": True}, computed_at=clock.now(), stale=True)
+             for pk, f in waiting.items()], ignore_conflicts=True)
+        return figures | waiting
     fresh = FiguresSnapshot.objects.filter(
         user_id__in=ids, stale=False, computed_at__gte=clock.now() - rules.FIGURES_MAX_AGE
     ).values_list("user_id", "data")
@@ -476,13 +489,14 @@ def figures_touch_parties(subject) -> None:
 
 
 def figures_refresh_due(batch: int = rules.FIGURES_REFRESH_BATCH) -> int:
-    """For the clock: compute again the snapshots marked stale or older than FIGURES_REFRESH_AFTER (the oldest
-    first), so the pages rarely compute on a request. Returns how many were refreshed."""
+    """For the clock: compute again the snapshots marked stale (first: pending placeholders among them), then
+    those older than FIGURES_REFRESH_AFTER, oldest first, so the pages rarely compute on a request. Returns how
+    many were refreshed."""
     from anshin.accounts.models import FiguresSnapshot
 
     due = list(
         FiguresSnapshot.objects.filter(Q(stale=True) | Q(computed_at__lt=clock.now() - rules.FIGURES_REFRESH_AFTER))
-        .order_by("computed_at").values_list("user_id", flat=True)[:batch]
+        .order_by("-stale", "computed_at").values_list("user_id", flat=True)[:batch]
     )
     if due:
         _store(compute_figures(due))

@@ -42,13 +42,14 @@ def job_applicants(*, job: Job):
         "-created_at")
 
 
-def attach_figures(objects, *, person: str, to: str) -> list:
+def attach_figures(objects, *, person: str, to: str, compute: bool = True) -> list:
     """Set `obj.<to>` to the profile figures (anshin.accounts.figures) of `obj.<person>` for each object — the
-    figures next to names in lists, for the whole page in a fixed number of queries. Returns the objects."""
+    figures next to names in lists, for the whole page in a fixed number of queries. Returns the objects.
+    `compute=False`: stored snapshots only (see `figures_for`)."""
     from anshin.accounts.figures import figures_for
 
     objects = list(objects)
-    figures = figures_for(getattr(obj, f"{person}_id") for obj in objects)
+    figures = figures_for((getattr(obj, f"{person}_id") for obj in objects), compute=compute)
     for obj in objects:
         setattr(obj, to, figures[getattr(obj, f"{person}_id")])
     return objects

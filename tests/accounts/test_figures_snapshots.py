@@ -81,3 +81,21 @@ def test_the_clock_refreshes_stale_and_old_snapshots_oldest_first_in_batches(fro
     out = StringIO()
     call_command("tick", stdout=out)
     assert "figures: 1 profile(s) refreshed" in out.getvalue()
+
+
+def test_the_job_list_never_computes_it_shows_pending_until_the_clock_has(frozen, client_user, worker):
+    from tests import factories
+    from tests.web.helpers import login, text
+
+    factories.job(client_user, title="会社案内の翻訳")
+    factories.contract(client_user, worker, "funded")
+    browser = login(worker)
+    page = text(browser.get("/"))
+    row = page[page.index("会社案内の翻訳"):]
+    assert 'data-testid="figures-pending"' in row and "実績を集計中です" in row
+    assert 'data-testid="brief-funding-rate"' not in row
+    assert "実績を集計中です" in text(browser.get("/"))  # still pending: the list did not compute it either
+    call_command("tick", stdout=StringIO())  # the clock computes the placeholder
+    row = text(browser.get("/"))
+    row = row[row.index("会社案内の翻訳"):]
+    assert "実績を集計中です" not in row and 'data-testid="brief-funding-rate"' in row
