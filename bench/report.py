@@ -138,7 +138,7 @@ def render(results: dict, out: Path, previous: str, guard_section: str, head: st
     search, search_targets = search_section(results["search"], chart["search"])
     guard_rate = min(r["messages_per_second"] for r in results["guard"].values())
     targets = [*http_targets(results["http_full"], labels), *growth_targets, *timer_targets, *search_targets,
-               (f"contact guard ≥ {GUARD_RATE:,} messages/s per core (both mixes)", guard_rate >= GUARD_RATE,
+               (f"contact guard ≥ {GUARD_RATE:,} messages/s per core (every mix)", guard_rate >= GUARD_RATE,
                 f"lowest {guard_rate:,}/s")]
     target_table = "\n".join(["| target | measured | |", "|---|---:|:---:|",
                               *(f"| {t} | {m} | {ok(p)} |" for t, p, m in targets)])

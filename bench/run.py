@@ -89,7 +89,9 @@ def guard_section(results: dict) -> str:
 
 `bench/guard_throughput.py`: `trust.contact_guard.scan` on one core (the process is pinned to one CPU).
 `corpus` = the labelled corpus lines (`tests/data/guard_corpus.jsonl`: short, half of them contact details and
-obfuscations); `typical` = five corpus lines joined per message, the length of an ordinary chat message.
+obfuscations); `typical` = five corpus lines joined per message, the length of a chat message, still half of
+the lines with contact details (a worst case); `chat` = five ordinary lines (the corpus's hard negatives) per
+message, one message in fifty also carrying a contact detail: the average message.
 Target: ≥ {GUARD_TARGET:,} messages per second.
 
 | mix | messages | avg chars | messages/s | target |
