@@ -35,26 +35,32 @@ def lock_for_update(queryset):
                                       of=("self",))
 
 
+def due_pks(queryset, field: str, batch: int):
+    """Each pk of `queryset` whose `field` has come, once, fetched in batches until none is left (a row the
+    handler could not settle — locked by another sweeper, not due after all — is not offered again)."""
+    seen: set[int] = set()
+    while True:
+        pks = [
+            pk
+            for pk in queryset.filter(**{f"{field}__lte": clock.now()})
+            .order_by(field, "pk")
+            .values_list("pk", flat=True)[: batch + len(seen)]
+            if pk not in seen
+        ][:batch]
+        if not pks:
+            return
+        for pk in pks:
+            seen.add(pk)
+            yield pk
+
+
 def sweep(batch: int = rules.TICK_BATCH_SIZE) -> list[str]:
     """One pass over every registered kind, in batches, until nothing is due. Returns what was done."""
     done: list[str] = []
     for kind in _registry:
         for field, handler in (("due_at", kind.settle), ("remind_at", kind.remind)):
-            seen: set[int] = set()
-            while True:
-                now = clock.now()
-                pks = [
-                    pk
-                    for pk in kind.model.objects.filter(**{f"{field}__lte": now})
-                    .order_by(field)
-                    .values_list("pk", flat=True)[: batch + len(seen)]
-                    if pk not in seen
-                ][:batch]
-                if not pks:
-                    break
-                for pk in pks:
-                    seen.add(pk)
-                    result = handler(pk)
-                    if result:
-                        done.append(result)
+            for pk in due_pks(kind.model.objects.all(), field, batch):
+                result = handler(pk)
+                if result:
+                    done.append(result)
     return done

@@ -78,24 +78,12 @@ def render(notification: Notification) -> EmailMultiAlternatives:
 def drain(*, batch: int = numbers.EMAIL_BATCH_SIZE) -> Counter:
     """Send every e-mail due now, in batches; returns how many rows ended how ("sent", "retry", "read", …)."""
     done: Counter = Counter()
-    seen: set[int] = set()
     backend = get_connection()
     try:
-        while True:
-            pks = [
-                pk
-                for pk in Notification.objects.filter(email_due_at__lte=clock.now())
-                .order_by("email_due_at", "pk")
-                .values_list("pk", flat=True)[: batch + len(seen)]
-                if pk not in seen
-            ][:batch]
-            if not pks:
-                break
-            for pk in pks:
-                seen.add(pk)
-                outcome = deliver(pk, backend=backend)
-                if outcome:
-                    done[outcome] += 1
+        for pk in timers.due_pks(Notification.objects.all(), "email_due_at", batch):
+            outcome = deliver(pk, backend=backend)
+            if outcome:
+                done[outcome] += 1
     finally:
         backend.close()
     return done
