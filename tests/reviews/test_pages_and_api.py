@@ -152,3 +152,22 @@ def test_api_non_parties_get_404(window, client_user, worker, stranger, operator
     # before the reveal, the subject cannot reach the review either
     assert api_as(worker).post(f"/api/reviews/items/{review.pk}/reply", {"body": "まだ"})[0] == 404
     assert api_as(None).get(f"/api/reviews/{window.pk}")[0] == 401
+
+
+def test_the_review_page_costs_the_same_before_and_after_both_reviews(window, client_user, worker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page = browser(worker)
+    url = f"/reviews/{window.pk}/"
+    page.get(url)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert page.get(url).status_code == 200
+        return len(queries)
+
+    empty = count()
+    services.review_submit(window_id=window.pk, user=client_user, ratings=RATINGS_A, comment="良い")
+    services.review_submit(window_id=window.pk, user=worker, ratings=RATINGS_B, comment="良い発注者")
+    assert count() <= empty + 3  # both reviews (and their authors) shown: a fixed number more, not per row
