@@ -34,6 +34,7 @@ ATTACHMENT_TYPES = {  # extension -> accepted content types
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
+THREAD_PAGE_MESSAGES = 50  # the thread page shows the newest 50; 「以前のメッセージを表示」 loads 50 more each time
 PRESENCE_WRITE_EVERY = timedelta(minutes=1)  # last access is written at most once a minute per user
 
 # Timers

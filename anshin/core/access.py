@@ -12,7 +12,10 @@ def for_party(queryset: QuerySet, user) -> QuerySet:
         return queryset.none()
     if getattr(user, "is_operator", False):
         return queryset
-    return queryset.filter(queryset.model.party_q(user)).distinct()
+    # A semi-join (`pk IN (…)`), not a JOIN + DISTINCT: party_q's joins (thread members, client OR worker)
+    # would otherwise duplicate rows, and DISTINCT over whole rows costs on every list and page.
+    parties = queryset.model._base_manager.filter(queryset.model.party_q(user)).values("pk")
+    return queryset.filter(pk__in=parties)
 
 
 def get_for_party(queryset_or_model, user, **lookup) -> Model:

@@ -115,18 +115,18 @@ class MessageOut(Schema):
     def resolve_receipts(obj, context):
         if obj.sender_id != context["request"].auth.pk:
             return []
-        return list(obj.receipts.all())
+        return obj.receipt_rows
 
     @staticmethod
     def resolve_read_at(obj, context):
         if obj.sender_id != context["request"].auth.pk:
             return None
-        times = [r.read_at for r in obj.receipts.all()]
+        times = [r.read_at for r in obj.receipt_rows]
         return max(times) if times and all(times) else None
 
     @staticmethod
     def resolve_attachments(obj):
-        return list(obj.attachments.all())
+        return obj.files
 
     @staticmethod
     def resolve_caution(obj, context):

@@ -46,6 +46,12 @@ class PollForm(forms.Form):
     pending = forms.IntegerField(required=False, min_value=0)
 
 
+class OlderForm(forms.Form):
+    """「以前のメッセージを表示」: the first message the page shows; older ones come next."""
+
+    before = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

@@ -104,6 +104,18 @@ class Message(models.Model):
     def is_deal_update(self) -> bool:
         return self.kind in self.DEAL_UPDATE_KINDS
 
+    # Receipts and attachments as lists: `thread_messages` prefetches them into plain attributes (to_attr),
+    # because a prefetch into `.receipts.all()` builds a QuerySet per message (the thread page's largest cost).
+    @property
+    def receipt_rows(self) -> list:
+        rows = self.__dict__.get("prefetched_receipts")
+        return list(self.receipts.all()) if rows is None else rows
+
+    @property
+    def files(self) -> list:
+        rows = self.__dict__.get("prefetched_files")
+        return list(self.attachments.all()) if rows is None else rows
+
 
 class Nudge(models.Model):
     """返信催促: the waiting side asks the other side for a reply (PRODUCT.md §4).

@@ -77,16 +77,28 @@ def thread_get(*, thread_id: int, user) -> Thread:
     )
 
 
-def thread_messages(*, thread: Thread, limit: int = 200, after_id: int | None = None) -> list[Message]:
-    """The latest `limit` messages in time order, with receipts and attachments, in three queries."""
+def thread_messages(*, thread: Thread, limit: int = 200, after_id: int | None = None,
+                    before: Message | None = None) -> list[Message]:
+    """The latest `limit` messages in time order (after `after_id`, or older than `before`), with receipts and
+    attachments, in three queries."""
     qs = (
         Message.objects.filter(thread=thread)
         .select_related("sender")
-        .prefetch_related(Prefetch("receipts", queryset=Receipt.objects.all()), "attachments")
+        .prefetch_related(Prefetch("receipts", queryset=Receipt.objects.all(), to_attr="prefetched_receipts"),
+                          Prefetch("attachments", to_attr="prefetched_files"))
     )
     if after_id:
         qs = qs.filter(id__gt=after_id)
+    if before is not None:  # the page's order is (created_at, id): older means before both
+        qs = qs.filter(Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.pk))
     return list(reversed(qs.order_by("-created_at", "-id")[:limit]))
+
+
+def thread_page(*, thread: Thread, before: Message | None = None) -> tuple[list[Message], bool]:
+    """One page of the thread: the newest `THREAD_PAGE_MESSAGES` (older than `before`, when given), and
+    whether older ones remain (one row more is fetched to know)."""
+    messages = thread_messages(thread=thread, limit=rules.THREAD_PAGE_MESSAGES + 1, before=before)
+    return messages[-rules.THREAD_PAGE_MESSAGES:], len(messages) > rules.THREAD_PAGE_MESSAGES
 
 
 def counterpart_status(*, thread: Thread, user, messages: list[Message]) -> dict:
@@ -100,7 +112,7 @@ def counterpart_status(*, thread: Thread, user, messages: list[Message]) -> dict
     mine = [m for m in messages if m.sender_id == user.pk]
     # Presence is written at most once a minute, so a reader may look "not logged in" for up to a minute
     # after reading: a receipt of my last message is proof enough that they have been here since.
-    read = bool(mine and any(r.user_id == other.pk and r.read_at for r in mine[-1].receipts.all()))
+    read = bool(mine and any(r.user_id == other.pk and r.read_at for r in mine[-1].receipt_rows))
     not_since = bool(mine and not read and (last_seen(other) is None or last_seen(other) < mine[-1].created_at))
     return {"user": other, "last_seen": seen, "hidden": other.hide_last_access,
             "not_logged_in_since_my_last": not_since, "my_last_message_id": mine[-1].pk if mine else None}

@@ -7,6 +7,7 @@ urlpatterns = [
     path("messages/", views.inbox, name="inbox"),
     path("messages/<int:thread_id>/", views.thread, name="thread"),
     path("messages/<int:thread_id>/poll/", views.poll, name="poll"),
+    path("messages/<int:thread_id>/older/", views.older, name="older"),
     path("messages/<int:thread_id>/send/", views.send, name="send"),
     path("messages/<int:thread_id>/progress/", views.progress, name="progress"),
     path("messages/<int:thread_id>/delay/", views.delay, name="delay"),

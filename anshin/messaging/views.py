@@ -17,7 +17,7 @@ from anshin.core.access import get_for_party
 from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
 from anshin.messaging import selectors, services
-from anshin.messaging.forms import AckForm, DelayForm, MessageForm, PermitForm, PollForm, ProgressForm
+from anshin.messaging.forms import AckForm, DelayForm, MessageForm, OlderForm, PermitForm, PollForm, ProgressForm
 from anshin.messaging.models import Attachment, Message, Thread
 from anshin.trust import permits
 from anshin.trust.holds import kinds_text
@@ -53,7 +53,7 @@ def _decorate(messages: list[Message], user) -> list[Message]:
         m.read_label = ""
         m.unread_by_counterpart = False
         if m.mine:
-            receipts = [r for r in m.receipts.all() if r.user_id != user.pk]
+            receipts = [r for r in m.receipt_rows if r.user_id != user.pk]
             if receipts and all(r.read_at for r in receipts):
                 m.read_label = receipt_label(max(r.read_at for r in receipts))
             else:
@@ -85,13 +85,15 @@ def _next_business_day(now):
 
 def _thread_context(request, thread: Thread, form: MessageForm | None = None, **tools) -> dict:
     user = request.user
-    messages = _decorate(selectors.thread_messages(thread=thread), user)
+    page, has_older = selectors.thread_page(thread=thread)
+    messages = _decorate(page, user)
     status = selectors.counterpart_status(thread=thread, user=user, messages=messages)
     last = thread.last_human_message
     now = clock.now()
     return {
         "thread": thread,
         "thread_messages": messages,
+        "has_older": has_older,
         "status": status,
         "away_id": _away_id(status),
         "after": messages[-1].pk if messages else 0,
@@ -142,6 +144,22 @@ def thread(request, thread_id: int):
         return refused
     services.thread_mark_read(thread=thread, user=request.user)  # opening the thread = reading it
     return render(request, "messaging/thread.html", _thread_context(request, thread))
+
+
+@login_required
+@require_GET
+def older(request, thread_id: int):
+    """「以前のメッセージを表示」: the page of messages before `?before=<message id>`. htmx swaps it in above
+    the thread's first message (with the next 「以前の…」 link on top); without JavaScript it is a page."""
+    thread = _thread_or_404(thread_id, request.user)
+    form = OlderForm(request.GET)
+    before = form.is_valid() and Message.objects.filter(thread=thread, pk=form.cleaned_data["before"]).first()
+    if not before:
+        raise Http404
+    page, has_older = selectors.thread_page(thread=thread, before=before)
+    context = {"thread": thread, "thread_messages": _decorate(page, request.user), "has_older": has_older}
+    template = "messaging/_older.html" if request.htmx else "messaging/older.html"
+    return render(request, template, context)
 
 
 def _updates(request, thread: Thread, after: int, pending: int | None, extra: dict | None = None) -> HttpResponse:

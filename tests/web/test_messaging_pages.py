@@ -478,3 +478,35 @@ def test_order_thread_links_to_the_order_and_offers_the_seller_the_tools(client_
         buyer_page = text(login(client_user).get(thread_url(thread)))
     assert reverse("orders:detail", args=[order.pk]) in seller_page
     assert 'data-testid="progress-form"' in seller_page and 'data-testid="progress-form"' not in buyer_page
+
+
+# --- long threads: the newest page first, older pages on request (issue 6) ------------------------------------
+
+def test_long_thread_shows_the_newest_page_and_loads_older_ones_on_request(thread, client_user, worker, settings):
+    with time_machine.travel(T0 + timedelta(hours=1), tick=True):
+        for i in range(60):  # with the application message: 61 in all
+            services.message_send(thread=thread, sender=client_user if i % 2 else worker, body=f"連絡{i:02d}番")
+    browser = login(client_user)
+    page = text(browser.get(thread_url(thread)))
+    assert page.count('class="msg') == 50
+    assert "連絡59番" in page and "連絡10番" in page and "連絡09番" not in page
+    older = re.search(r'href="([^"]+/older/\?before=\d+)"', page).group(1).replace("&amp;", "&")
+
+    fragment = text(browser.get(older, HTTP_HX_REQUEST="true"))  # htmx swaps it in above the first message
+    assert fragment.count('class="msg') == 11
+    assert "連絡09番" in fragment and "連絡00番" in fragment and "よろしくお願いいたします。" in fragment
+    assert "連絡10番" not in fragment
+    assert 'data-testid="older"' not in fragment  # nothing older is left
+
+    without_js = text(browser.get(older))  # a page of its own without JavaScript
+    assert "以前のメッセージ" in without_js and "連絡09番" in without_js and "<html" in without_js
+
+
+def test_older_messages_are_404_for_strangers_and_refuse_bad_input(thread, client_user, stranger):
+    first = thread.messages.order_by("id").first()
+    url = reverse("messaging:older", args=[thread.pk])
+    assert login(stranger).get(f"{url}?before={first.pk}").status_code == 404
+    browser = login(client_user)
+    assert browser.get(f"{url}?before=abc").status_code == 404
+    assert browser.get(f"{url}?before=99999999").status_code == 404  # not a message of this thread
+    assert browser.post(f"{url}?before={first.pk}").status_code == 405
