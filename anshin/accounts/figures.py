@@ -87,11 +87,38 @@ DEFINITIONS = {
 
 
 @dataclass
+class Durations:
+    """Delays (replies, inspections) as the pages show them: how many, the median, the count per REPLY_BUCKETS.
+    Snapshots keep this summary rather than every delay: a busy client's history holds tens of thousands, and
+    reading them back on each profile view made the page grow with the data."""
+
+    count: int = 0
+    median: timedelta | None = None
+    buckets: list[int] = field(default_factory=lambda: [0] * len(REPLY_BUCKETS))
+
+    @classmethod
+    def of(cls, delays: list[timedelta]) -> Durations:
+        buckets = [0] * len(REPLY_BUCKETS)
+        for delay in delays:
+            buckets[bucket_of(delay)] += 1
+        return cls(len(delays), statistics.median(delays) if delays else None, buckets)
+
+    def dump(self) -> dict:
+        return {"count": self.count, "buckets": self.buckets,
+                "median": None if self.median is None else self.median.total_seconds()}
+
+    @classmethod
+    def load(cls, data: dict) -> Durations:
+        median = data["median"]
+        return cls(data["count"], None if median is None else timedelta(seconds=median), list(data["buckets"]))
+
+
+@dataclass
 class Figures:
     user_id: int
     response_total: int = 0  # first messages from new counterparts (see the module docstring)
     response_answered: int = 0  # … answered within RESPONSE_WITHIN
-    reply_delays: list[timedelta] = field(default_factory=list)
+    replies: Durations = field(default_factory=Durations)
     completed_as_worker: int = 0
     completed_as_client: int = 0
     rating_count: int = 0
@@ -100,7 +127,7 @@ class Figures:
     is_client: bool = False
     funding_decided: int = 0
     funding_funded: int = 0
-    inspection_times: list[timedelta] = field(default_factory=list)
+    inspections: Durations = field(default_factory=Durations)
     pending: bool = False  # not computed yet (a list page never computes): the clock does it shortly
     deemed: int = 0
     terminations: int = 0
@@ -113,14 +140,15 @@ class Figures:
 
     @property
     def reply_median(self) -> timedelta | None:
-        return statistics.median(self.reply_delays) if self.reply_delays else None
+        return self.replies.median
+
+    @property
+    def reply_count(self) -> int:
+        return self.replies.count
 
     @property
     def reply_histogram(self) -> list[tuple[str, int]]:
-        counts = [0] * len(REPLY_BUCKETS)
-        for delay in self.reply_delays:
-            counts[bucket_of(delay)] += 1
-        return [(label, n) for (_, label), n in zip(REPLY_BUCKETS, counts, strict=True)]
+        return [(label, n) for (_, label), n in zip(REPLY_BUCKETS, self.replies.buckets, strict=True)]
 
     @property
     def completed(self) -> int:
@@ -139,7 +167,11 @@ class Figures:
 
     @property
     def inspection_median(self) -> timedelta | None:
-        return statistics.median(self.inspection_times) if self.inspection_times else None
+        return self.inspections.median
+
+    @property
+    def inspection_count(self) -> int:
+        return self.inspections.count
 
     def as_dict(self) -> dict:
         """Plain values for the API (durations in seconds)."""
@@ -151,7 +183,7 @@ class Figures:
             "response_rate": self.response_rate,
             "response_count": self.response_total,
             "reply_median_seconds": seconds(self.reply_median),
-            "reply_count": len(self.reply_delays),
+            "reply_count": self.reply_count,
             "reply_histogram": [{"label": label, "count": n} for label, n in self.reply_histogram],
             "completed": self.completed,
             "completed_as_worker": self.completed_as_worker,
@@ -168,7 +200,7 @@ class Figures:
                 "funding_decided": self.funding_decided,
                 "funding_funded": self.funding_funded,
                 "inspection_median_seconds": seconds(self.inspection_median),
-                "inspection_count": len(self.inspection_times),
+                "inspection_count": self.inspection_count,
                 "deemed_acceptances": self.deemed,
                 "terminations": self.terminations,
                 "disputes": self.disputes,
@@ -242,7 +274,7 @@ def _responses(ids, figures: dict[int, Figures]) -> None:
         figures[user_id].response_answered += int(bool(answered))
 
 
-def _replies(ids, figures: dict[int, Figures]) -> None:
+def _replies(ids, delays: dict[int, list[timedelta]]) -> None:
     """Reply times: for each message of the person, the first message of the other side since the person's
     previous message in that thread (if any, and within the window)."""
     from anshin.messaging.models import Message
@@ -271,7 +303,7 @@ def _replies(ids, figures: dict[int, Figures]) -> None:
         .values_list("sender_id", "created_at", "waiting_since")
     )
     for user_id, replied_at, waiting_since in rows:
-        figures[user_id].reply_delays.append(replied_at - waiting_since)
+        delays[user_id].append(replied_at - waiting_since)
 
 
 def _event(model, *actions):
@@ -334,7 +366,7 @@ def _deals(ids, figures: dict[int, Figures]) -> None:
         figures[user_id].is_client = True
 
 
-def _inspections(ids, figures: dict[int, Figures]) -> None:
+def _inspections(ids, times: dict[int, list[timedelta]]) -> None:
     from anshin.contracts.models import Contract, Delivery
     from anshin.core.models import AuditEvent
 
@@ -351,7 +383,7 @@ def _inspections(ids, figures: dict[int, Figures]) -> None:
         .values_list("client_id", "delivered_at", "done_at")
     )
     for user_id, delivered_at, done_at in rows:
-        figures[user_id].inspection_times.append(max(done_at - delivered_at, timedelta(0)))
+        times[user_id].append(max(done_at - delivered_at, timedelta(0)))
 
 
 def _axes_total():
@@ -394,26 +426,27 @@ def compute_figures(user_ids) -> dict[int, Figures]:
     figures = {pk: Figures(user_id=pk) for pk in ids}
     if not ids:
         return figures
+    replies: dict[int, list[timedelta]] = {pk: [] for pk in ids}
+    inspections: dict[int, list[timedelta]] = {pk: [] for pk in ids}
     _responses(ids, figures)
-    _replies(ids, figures)
+    _replies(ids, replies)
     _deals(ids, figures)
-    _inspections(ids, figures)
+    _inspections(ids, inspections)
     _ratings(ids, figures)
-    for f in figures.values():
-        f.reply_delays.sort()
-        f.inspection_times.sort()
+    for pk, f in figures.items():
+        f.replies, f.inspections = Durations.of(replies[pk]), Durations.of(inspections[pk])
     return figures
 
 
 # --- snapshots: what the pages read --------------------------------------------------------------------------
 
-DURATIONS = ("reply_delays", "inspection_times")
+DURATIONS = ("replies", "inspections")
 
 
 def _dump(f: Figures) -> dict:
     data = {k: v for k, v in f.__dict__.items() if k not in ("user_id", "pending")}
     for name in DURATIONS:
-        data[name] = [d.total_seconds() for d in data[name]]
+        data[name] = data[name].dump()
     data["rating_distribution"] = {str(n): c for n, c in f.rating_distribution.items()}
     return data
 
@@ -421,7 +454,7 @@ def _dump(f: Figures) -> dict:
 def _load(user_id: int, data: dict) -> Figures:
     data = dict(data)
     for name in DURATIONS:
-        data[name] = [timedelta(seconds=s) for s in data[name]]
+        data[name] = Durations.load(data[name])
     data["rating_distribution"] = {int(n): c for n, c in data["rating_distribution"].items()}
     return Figures(user_id=user_id, **data)
 

@@ -4,16 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from anshin.accounts import services
 from anshin.accounts.figures import figures_of, recent_reviews
 from anshin.accounts.forms import ProfileForm
-from anshin.core import clock
 from anshin.core.errors import DomainError
-from anshin.jobs.models import Job
+from anshin.jobs.selectors import open_jobs_of
 from anshin.ledger import services as ledger
 from anshin.ledger.selectors import postings_for
 
@@ -23,17 +21,12 @@ PAGE_SIZE = 20
 def profile(request, user_id: int):
     """The public profile with the person's figures (anshin.accounts.figures): a fixed number of queries."""
     person = get_object_or_404(get_user_model().objects.select_related("presence"), pk=user_id, is_active=True)
-    open_jobs = (
-        Job.objects.filter(client=person, state="open", application_deadline__gte=clock.today())
-        .annotate(application_count=Count("applications"))
-        .order_by("-created_at")[:20]
-    )
     return render(
         request,
         "accounts/profile.html",
         {
             "person": person,
-            "open_jobs": open_jobs,
+            "open_jobs": open_jobs_of(person),
             "is_me": request.user.pk == person.pk,
             "figures": figures_of(person),
             "reviews": recent_reviews(person),

@@ -51,6 +51,7 @@ class Job(FlowModel):
             models.Index(fields=["state", "-created_at"]),
             models.Index(fields=["state", "application_deadline"]),
             models.Index(fields=["state", "category", "-created_at"]),
+            models.Index(fields=["client", "state", "-created_at"]),  # a client's open jobs (profile page)
         ]
         constraints = [
             models.CheckConstraint(

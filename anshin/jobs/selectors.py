@@ -18,10 +18,7 @@ def job_search(*, q: str = "", category: str = "", budget_min: int | None = None
     """Substring search on title and description (Japanese has no word breaks, so no stemming). Each job
     carries `application_count`, a correlated subquery, and its `client` is prefetched: both then cost only for
     the rows of the page (a JOIN would run for every match before the sort and LIMIT)."""
-    applications = (Application.objects.filter(job=OuterRef("pk")).order_by().values("job")
-                    .annotate(n=Count("pk")).values("n"))
-    jobs = Job.objects.prefetch_related("client").annotate(
-        application_count=Coalesce(Subquery(applications, output_field=IntegerField()), 0))
+    jobs = with_application_count(Job.objects.prefetch_related("client"))
     if not include_closed:
         jobs = jobs.filter(state="open", application_deadline__gte=clock.today())
     jobs = substring_search(jobs, q, ("title", "description", "skills"))
@@ -32,6 +29,20 @@ def job_search(*, q: str = "", category: str = "", budget_min: int | None = None
     if budget_max is not None:
         jobs = jobs.filter(Q(budget_min__lte=budget_max) | Q(budget_min__isnull=True, budget_max__lte=budget_max))
     return jobs.order_by(*SORTS.get(sort, SORTS["new"]))
+
+
+def with_application_count(jobs):
+    """Each job with `application_count`, a correlated subquery: it runs for the rows of the page only, where a
+    JOIN + GROUP BY would count the applications of every matching job before the LIMIT."""
+    applications = (Application.objects.filter(job=OuterRef("pk")).order_by().values("job")
+                    .annotate(n=Count("pk")).values("n"))
+    return jobs.annotate(application_count=Coalesce(Subquery(applications, output_field=IntegerField()), 0))
+
+
+def open_jobs_of(client, limit: int = 20) -> list[Job]:
+    """A client's jobs still taking applications, newest first (the profile page)."""
+    jobs = Job.objects.filter(client=client, state="open", application_deadline__gte=clock.today())
+    return list(with_application_count(jobs).order_by("-created_at", "-id")[:limit])
 
 
 def job_applicants(*, job: Job):

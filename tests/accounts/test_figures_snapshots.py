@@ -35,12 +35,12 @@ def test_a_reply_marks_both_snapshots_stale_and_the_next_read_counts_it(frozen, 
     t = thread(a, worker)
     message_send(thread=t, sender=a, body="はじめまして")
     before = figures_of(worker)
-    assert (before.response_total, before.reply_delays) == (0, [])
+    assert (before.response_total, before.reply_count) == (0, 0)
     frozen.shift(2 * H)
     message_send(thread=t, sender=worker, body="よろしくお願いします")
     assert set(FiguresSnapshot.objects.filter(stale=True).values_list("user_id", flat=True)) >= {worker.pk}
     after = figures_of(worker)
-    assert (after.response_answered, after.response_total, after.reply_delays) == (1, 1, [2 * H])
+    assert (after.response_answered, after.response_total, after.reply_count, after.reply_median) == (1, 1, 1, 2 * H)
 
 
 def test_a_deal_moving_marks_its_peoples_snapshots_stale(frozen, client_user, worker):
@@ -99,3 +99,19 @@ def test_the_job_list_never_computes_it_shows_pending_until_the_clock_has(frozen
     row = text(browser.get("/"))
     row = row[row.index("会社案内の翻訳"):]
     assert "実績を集計中です" not in row and 'data-testid="brief-funding-rate"' in row
+
+
+def test_a_snapshot_keeps_a_summary_of_the_reply_times_not_each_one(frozen, worker, make_user):
+    """A busy person's profile must not read back every reply they ever wrote: the snapshot holds the count,
+    the median and the histogram, and reads back as the same figures."""
+    for n in range(12):
+        t = thread(make_user(f"a{n}"), worker)
+        message_send(thread=t, sender=t.members.exclude(user=worker).get().user, body="はじめまして")
+        frozen.shift((n + 1) * 10 * 60)
+        message_send(thread=t, sender=worker, body="よろしくお願いします")
+    computed = figures_of(worker)
+    stored = FiguresSnapshot.objects.get(user=worker).data["replies"]
+    assert stored == {"count": 12, "median": computed.reply_median.total_seconds(),
+                      "buckets": [n for _, n in computed.reply_histogram]}
+    assert computed.reply_count == 12 and sum(stored["buckets"]) == 12
+    assert figures_of(worker) == computed  # read back from the snapshot
