@@ -126,7 +126,14 @@ def _normalise_run(run: str) -> str:
 def _normalise(text: str) -> str:
     if text.isascii():
         return text
-    return _SPECIAL.sub(lambda m: _normalise_run(m.group()), text)
+    return _SPECIAL.sub(_normalise_match, text)
+
+
+def _normalise_match(m: re.Match, cached=_RUN_CACHE.get) -> str:
+    """_normalise_run for a match, the cache looked up first: most runs (brackets, ！) are cached, and a lookup is
+    cheaper than a call."""
+    run = m.group()
+    return cached(run) or _normalise_run(run)
 
 
 def _class_chars(char_class: str):
@@ -273,6 +280,20 @@ def _numeric_groups(run: str) -> list[tuple[str, int]]:
     return [(m.group().translate(_TO_ASCII), m.end()) for m in _DIGITS.finditer(run)]
 
 
+_NOT_DIGIT = re.compile(f"[^{_DIGIT[1:]}")
+
+
+def _numeric_digits(run: str) -> str:
+    """All the digits of a run, in ASCII: what joining its _numeric_groups gives, without building the groups
+    (most runs are a whole number or no number at all, and never need them)."""
+    digits = _NOT_DIGIT.sub("", run)
+    return digits if digits.isascii() else digits.translate(_TO_ASCII)
+
+
+def _spelled_digits(run: str) -> str:
+    return "".join(d for d, _ in _spelled_groups(run))
+
+
 _NUM_SEP_RE = re.compile(_NUM_SEP)
 
 
@@ -285,15 +306,16 @@ def _min_group(index: int, intl: bool, min_group: int) -> int:
     return min_group
 
 
-def _phone_end(run: str, groups: list[tuple[str, int]], intl: bool, min_group: int) -> int | None:
-    """Length of the run prefix that is a phone number, or None. The whole run first; when it is too long
-    (a number followed by other digits: 「090-1234-5678、10時以降」), a prefix of whole groups of ≥3 digits."""
-    digits = "".join(d for d, _ in groups)
+def _phone_end(run: str, digits: str, groups_of, intl: bool, min_group: int) -> int | None:
+    """Length of the run prefix that is a phone number, or None. The whole run first (`digits`: all its digits);
+    when it is too long (a number followed by other digits: 「090-1234-5678、10時以降」), a prefix of whole groups
+    (`groups_of(run)`, only built then) of ≥3 digits."""
     if _is_phone(_national(digits, intl)):
         return len(run)
     longest = 13 if intl else 11  # +81 adds two digits
     if len(digits) <= longest:
         return None
+    groups = groups_of(run)
     total = 0
     for index, (group, end) in enumerate(groups):
         if len(group) < _min_group(index, intl, min_group):
@@ -306,18 +328,18 @@ def _phone_end(run: str, groups: list[tuple[str, int]], intl: bool, min_group: i
     return None
 
 
-_NUMERIC = ((_PHONE_RUN, _numeric_groups, 3), (_PHONE_INTL, _numeric_groups, 3))
-_SPELLED = ((_PHONE_WORDS, _spelled_groups, 3),)
+_NUMERIC = ((_PHONE_RUN, _numeric_digits, _numeric_groups, 3), (_PHONE_INTL, _numeric_digits, _numeric_groups, 3))
+_SPELLED = ((_PHONE_WORDS, _spelled_digits, _spelled_groups, 3),)
 
 
 def _phone_spans(norm: str, runs=_NUMERIC):
-    for run_re, digit_groups, min_group in runs:
+    for run_re, digits_of, groups_of, min_group in runs:
         for m in run_re.finditer(norm):
             start, run = m.start(), m.group()
             if run_re is _PHONE_RUN and _preceded_by_digits(norm, start):
                 continue
             intl = run.startswith("+")
-            length = _phone_end(run, digit_groups(run), intl, min_group)
+            length = _phone_end(run, digits_of(run), groups_of, intl, min_group)
             if length is None:
                 continue
             end = start + length
@@ -989,8 +1011,11 @@ _DETECTORS = [
 # All gate words are found with regex `findall`s over a trie of them (ab(?:c|d)?…, the longest word at a position
 # wins): re tries the alternatives at a position one after the other, so sharing prefixes keeps that short, and the
 # words starting with an ASCII char get a regex of their own (most of the chars re stops at are kana or ASCII).
-# findall does not report overlapping words: a word found also counts for every gate word inside it, and a gate
-# word that could start inside a word found and run past its end is checked with `in` when that word is found.
+# The trie is tried at every char that starts a gate word, inside words found too — `c(?<=(?=(trie)).)` consumes
+# only that first char (and, starting with a char class, still lets re skip to candidates) — so a word overlapping
+# another (gmai|line) is found at its own position. A word found also counts for every gate word inside it.
+# (Finding words without overlaps and checking each word that could overlap one found with `in` cost more: up to
+# seven substring searches per word found.)
 
 
 def _trie(words) -> str:
@@ -1019,35 +1044,19 @@ class _GateWords:
     """Which of some gate words occur in a text, as a bit mask of the detectors they open."""
 
     def __init__(self, owners: dict[str, int]):
-        self.regex = re.compile(_trie(owners))
+        first_chars = "".join(re.escape(char) for char in sorted({word[0] for word in owners}))
+        # the longest gate word starting at each char that starts one (see above)
+        self.regex = re.compile(f"[{first_chars}](?<=(?=({_trie(owners)})).)")
         # a word found also means every gate word inside it occurs
         self.opens = {
             word: _or(owners.get(word[i:j], 0) for i in range(len(word)) for j in range(i + 1, len(word) + 1))
             for word in owners
         }
-        # gate words that could start inside `word` and run past its end, where findall does not look for them
-        starting_with: dict[str, list[str]] = {}
-        for word in owners:
-            for end in range(1, len(word)):
-                starting_with.setdefault(word[:end], []).append(word)
-        overlapping = {
-            word: [other for i in range(1, len(word)) for other in starting_with.get(word[i:], ())] for word in owners
-        }
-        # word → (detectors it opens, detectors the words overlapping it open, those words)
-        self.words = {
-            word: (self.opens[word], _or(self.opens[other] for other in others), others)
-            for word, others in overlapping.items()
-        }
 
     def open(self, low: str) -> int:
         found = 0
         for word in set(self.regex.findall(low)):
-            opens, overlapping_open, overlapping = self.words[word]
-            found |= opens
-            if overlapping_open & ~found:
-                for other in overlapping:
-                    if self.opens[other] & ~found and other in low:
-                        found |= self.opens[other]
+            found |= self.opens[word]
         return found
 
 
@@ -1122,9 +1131,8 @@ def scan(text: str) -> GuardResult:
     if not contacts and not scams:
         return _NOTHING
     offsets = _OffsetMap(text, norm)
-    return GuardResult(
-        contacts=tuple([offsets.span(*c) for c in contacts]), scams=tuple([offsets.span(*s) for s in scams])
-    )
+    span = Span if offsets.identity else offsets.span  # same offsets (most texts): no mapping call per span
+    return GuardResult(contacts=tuple([span(*c) for c in contacts]), scams=tuple([span(*s) for s in scams]))
 
 
 _NOTHING = GuardResult()  # immutable: one for every clean text
