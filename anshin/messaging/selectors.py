@@ -37,7 +37,9 @@ def inbox(*, user, limit: int = 50) -> list[InboxRow]:
                   last_percent=Subquery(latest.values("progress_percent")[:1]),
                   last_next_date=Subquery(latest.values("next_date")[:1]),
                   last_late_item=Subquery(latest.values("late_item")[:1]))
-        .prefetch_related(Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence")))
+        # the counterparts only: my own membership row (and user) fifty times over is work for nothing
+        .prefetch_related(Prefetch("members", queryset=ThreadMember.objects.exclude(user=user)
+                                   .select_related("user__presence")))
         .order_by("-last_message_at", "-id")[:limit]
     )
     rows = []
