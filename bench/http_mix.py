@@ -41,7 +41,7 @@ def endpoints(persona: dict, credentials: dict) -> list[Endpoint]:
     return [
         Endpoint(CEILING, "SELECT 1 ceiling", "ceiling", (CEILING_PATH,)),
         Endpoint("inbox", "inbox page", "page", ("/messages/",), cookie("client"), notes="the persona client"),
-        Endpoint("thread", "thread page (200 messages)", "page", (f"/messages/{persona['thread_id']}/",),
+        Endpoint("thread", "thread page (200-message thread)", "page", (f"/messages/{persona['thread_id']}/",),
                  cookie(credentials["thread_viewer"])),
         Endpoint("job_search", "job search page", "page",
                  tuple("/?" + urllib.parse.urlencode({"q": term}) for term in terms), cookie("worker"),
