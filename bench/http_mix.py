@@ -18,6 +18,8 @@ from bench.server import CEILING_PATH
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "mix.lua"
 CONCURRENCIES = (1, 8, 32)
 CEILING = "ceiling"
+LIGHT = "light"  # a reference, like the ceiling: no target of its own
+REFERENCES = (CEILING, LIGHT)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ def endpoints(persona: dict, credentials: dict) -> list[Endpoint]:
     terms = persona["search_terms"] or [""]
     return [
         Endpoint(CEILING, "SELECT 1 ceiling", "ceiling", (CEILING_PATH,)),
+        Endpoint(LIGHT, "notification centre (a light page)", "reference", ("/notifications/",), cookie("client"),
+                 notes="for reference, no target: what any signed-in page costs (session, user, the header's "
+                       "counts, the base template) with the persona's few notifications"),
         Endpoint("inbox", "inbox page", "page", ("/messages/",), cookie("client"), notes="the persona client"),
         Endpoint("thread", "thread page (200-message thread)", "page", (f"/messages/{persona['thread_id']}/",),
                  cookie(credentials["thread_viewer"])),
