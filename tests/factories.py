@@ -14,8 +14,9 @@ def job(client, **over):
         description="WordPressの記事10本に写真を挿入してください。",
         category="writing",
         budget_max=30_000,
-        application_deadline=today + timedelta(days=14),
-        delivery_date=today + timedelta(days=30),
+        # Far off: the deadline closes the job (募集終了, a timer), and the timer tests travel months ahead.
+        application_deadline=today + timedelta(days=365),
+        delivery_date=today + timedelta(days=380),
     )
     data.update(over)
     return jobs.job_create(user=client, **data)

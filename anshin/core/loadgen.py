@@ -26,12 +26,14 @@ from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 
 from anshin import rules
 from anshin.contracts.flow import CONTRACT_FLOW
 from anshin.core import clock
 from anshin.core.flows import next_reminder
 from anshin.core.money import tiered_fee
+from anshin.jobs.models import deadline_end
 from anshin.orders.flow import ORDER_FLOW
 
 DEFAULT_SIZES = {
@@ -226,6 +228,7 @@ class Generator:
 
     def jobs_and_applications(self) -> None:
         rng, now = self.rng, self.now
+        today = timezone.localdate(dt(now))
         n_jobs, n_apps = self.sizes["jobs"], self.sizes["applications"]
         self.persona_jobs = min(10, max(1, n_jobs // 20))
         clients = [1] * self.persona_jobs + self.zipf(self.clients, n_jobs - self.persona_jobs)
@@ -237,13 +240,25 @@ class Generator:
             title = f"{rng.choice(SUBJECTS)}{task}"
             budget_max = rng.choice([5_000, 10_000, 30_000, 50_000, 100_000, 200_000, 500_000])
             budget_min = budget_max // 2 if rng.random() < 0.5 else None
-            opened = created > now - 30 * DAY and rng.random() < 0.8
+            kept_open = created > now - 30 * DAY and rng.random() < 0.8  # else the client closed it early
             self.jobs.append((client, created, title, category))
             day = dt(created).date()
-            rows.append((jid, "open" if opened else "closed", dt(created), None, "", None, client, title,
-                         f"{title}をお願いできる方を募集します。{rng.choice(LINES)}継続依頼の可能性もあります。",
-                         category, rng.choice(SKILLS), budget_min, budget_max, day + timedelta(days=14),
-                         day + timedelta(days=rng.randint(21, 60)), 1, dt(created), dt(created)))
+            deadline = day + timedelta(days=14)
+            description = f"{title}をお願いできる方を募集します。{rng.choice(LINES)}継続依頼の可能性もあります。"
+            skills, delivery = rng.choice(SKILLS), day + timedelta(days=rng.randint(21, 60))
+            if jid <= self.persona_jobs:  # the persona's jobs stay open and listed: deadlines still ahead
+                kept_open, deadline = True, today + timedelta(days=7 + jid)
+                delivery = max(delivery, deadline + timedelta(days=7))
+            # What the clock would have left (JOB_FLOW): open until the end of the deadline day, then closed.
+            end = deadline_end(deadline)
+            if kept_open and end.timestamp() > now:
+                state, entered, due_at, action = "open", dt(created), end, "expire"
+            elif kept_open or created <= now - 30 * DAY:
+                state, entered, due_at, action = "closed", end, None, ""  # 募集終了 by the clock
+            else:
+                state, entered, due_at, action = "closed", dt(created), None, ""  # closed early by the client
+            rows.append((jid, state, entered, due_at, action, None, client, title, description, category, skills,
+                         budget_min, budget_max, deadline, delivery, 1, dt(created), dt(created)))
         self.copy("jobs_job", "id, state, state_entered_at, due_at, timer_action, remind_at, client_id, title, "
                   "description, category, skills, budget_min, budget_max, application_deadline, delivery_date, hires, "
                   "created_at, updated_at", rows)

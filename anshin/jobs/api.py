@@ -67,7 +67,7 @@ class JobOut(JobListOut):
 
     @staticmethod
     def resolve_allowed_actions(obj, context):
-        return actions_out(JOB_FLOW.allowed(obj.state, _role(context["request"].auth, obj.client_id)))
+        return actions_out(JOB_FLOW.allowed(obj.state, _role(context["request"].auth, obj.client_id), obj))
 
 
 class JobIn(Schema):

@@ -6,4 +6,4 @@ class JobsConfig(AppConfig):
     label = "jobs"
 
     def ready(self):
-        from anshin.jobs import services  # noqa: F401  registers the test-task timers with `tick`
+        from anshin.jobs import services  # noqa: F401  registers the job and test-task timers with `tick`

@@ -8,13 +8,19 @@ from anshin.core.flows import Actor, Flow, T, Timer
 
 C, W, O, S = Actor.CLIENT, Actor.WORKER, Actor.OPERATOR, Actor.SYSTEM
 
+# §1 募集終了: an open job closes itself when its application deadline day ends (00:00 JST the next day). The
+# Timer reads `Job.until_deadline`, so entering `open` (posting, reopening) arms it at the end of the deadline
+# day, whenever that is; editing the deadline re-arms it. Reopening after the deadline is refused until the
+# client sets a new one (the guard), or the job would close again at the next tick.
 JOB_FLOW = Flow(
     name="job",
     states={"open": _("募集中"), "closed": _("募集終了")},
     transitions=[
         T("close", ("open",), "closed", (C, O), _("募集を終了する"), "secondary"),
-        T("reopen", ("closed",), "open", (C, O), _("募集を再開する"), "secondary"),
+        T("reopen", ("closed",), "open", (C, O), _("募集を再開する"), "secondary", guard="reopen_refusal"),
+        T("expire", ("open",), "closed", (S,)),
     ],
+    timers=[Timer("open", "until_deadline", "expire")],
 )
 
 APPLICATION_FLOW = Flow(

@@ -1,7 +1,8 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anshin.core import clock
@@ -68,6 +69,36 @@ class Job(FlowModel):
         if self.budget_min and self.budget_min != self.budget_max:
             return f"¥{self.budget_min:,} 〜 ¥{self.budget_max:,}"
         return f"¥{self.budget_max:,}"
+
+    @property
+    def deadline_end(self) -> datetime:
+        """When applications stop: the end of the deadline day in Japan, i.e. 00:00 JST the next day."""
+        return deadline_end(self.application_deadline)
+
+    @property
+    def until_deadline(self) -> timedelta:
+        """The `open` Timer's duration (JOB_FLOW): from this entry into `open` to the end of the deadline day."""
+        return self.deadline_end - self.state_entered_at
+
+    @property
+    def closed_by_deadline(self) -> bool:
+        """Closed at or after the end of its deadline day: the clock closed it (a client's own close is earlier)."""
+        return self.state == "closed" and self.state_entered_at >= self.deadline_end
+
+    def reopen_refusal(self) -> str:
+        """The `reopen` guard: a job past its deadline would close again at once; a new deadline comes first."""
+        if self.deadline_end > clock.now():
+            return ""
+        return (f"応募期限（{self.application_deadline:%Y/%m/%d}）を過ぎています。"
+                "募集を再開するには、先に「募集内容を編集する」から新しい応募期限を設定してください。")
+
+    def rearm(self) -> None:
+        """The deadline moved: arm the current state's timer again from the same entry (open: the new day's end)."""
+        self.init_state(self.state, at=self.state_entered_at)
+
+
+def deadline_end(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), timezone.get_default_timezone())
 
 
 class Application(FlowModel):

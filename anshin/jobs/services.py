@@ -101,6 +101,7 @@ def job_update(*, job_id: int, user, **data) -> Job:
         for key, value in merged.items():
             setattr(job, key, value if value is not None or key in ("budget_min", "delivery_date") else "")
         job.updated_at = clock.now()
+        job.rearm()  # an open job now closes at the end of its (possibly new) deadline day
         job.save()
         audit.record(subject=job, action="edit", actor=user, actor_role=actor, payload={"fields": sorted(data)})
     return job
@@ -111,6 +112,38 @@ def job_transition(*, job_id: int, user, action: str) -> Job:
         job, actor = _own_job(job_id, user)
         flows.apply(job, action, actor=actor, user=user)
     return job
+
+
+def job_settle_due(job_id: int) -> str | None:
+    """`tick`: the application deadline day has ended — 募集終了, and the client hears why and what is left to do.
+    Hiring from the applicants goes on: contract offers do not depend on the job's state."""
+    with transaction.atomic():
+        job = (
+            timers.lock_for_update(Job.objects.select_related("client"))
+            .filter(pk=job_id, due_at__lte=clock.now())
+            .first()
+        )
+        if job is None:
+            return None  # closed by the client, re-armed by a new deadline, or settled by another sweeper
+        action = job.timer_action
+        flows.apply(job, action, actor=Actor.SYSTEM, payload={"application_deadline": str(job.application_deadline)})
+        applicants = job.applications.count()
+        hire = (f"これまでの応募者（{applicants}人）には、引き続き応募者一覧から契約をオファーできます。" if applicants
+                else "この募集には応募がありませんでした。")
+        notify(user=job.client, kind="job.expired", title=f"「{job.title}」の募集期間が終了しました",
+               body=f"応募期限（{job.application_deadline:%Y/%m/%d}）を過ぎたため、募集を終了しました。{hire}"
+                    "募集を続けるには、新しい応募期限を設定してから募集を再開してください。",
+               url=f"/jobs/{job.pk}/",
+               dedupe_key=f"job:{job.pk}:expired:{job.application_deadline.isoformat()}")
+    return f"job {job_id}: {action}"
+
+
+def job_remind(job_id: int) -> None:
+    """The job's timer has no reminders (remind_at stays empty): nothing to send."""
+    return None
+
+
+timers.register(Job, settle=job_settle_due, remind=job_remind)
 
 
 def _application_thread_id(application_id: int) -> int | None:

@@ -95,7 +95,7 @@ def _detail_context(request, job: Job, apply_form=None) -> dict:
         return context
     if job.client_id == user.pk:
         context["is_client"] = True
-        context["transitions"] = JOB_FLOW.allowed(job.state, [Actor.CLIENT])
+        context["transitions"] = JOB_FLOW.allowed(job.state, [Actor.CLIENT], job)  # no 再開 past the deadline
         return context
     context["application"] = Application.objects.select_related("thread").filter(job=job, worker=user).first()
     context["scout"] = selectors.scout_pending(job=job, user=user)

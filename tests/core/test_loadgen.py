@@ -1,5 +1,6 @@
 """`manage.py loadgen` on PostgreSQL at a tiny size: the counts asked for, every state of the contract and order
-flows, a ledger that adds up, the same rows for the same seed, and due timers that `tick` settles once each."""
+flows, a ledger that adds up, jobs as the deadline clock leaves them, the same rows for the same seed, and due
+timers that `tick` settles once each."""
 
 import json
 
@@ -9,6 +10,8 @@ from django.db import connection
 
 from anshin.contracts.flow import CONTRACT_FLOW
 from anshin.core import loadgen, timers
+from anshin.jobs import selectors
+from anshin.jobs.models import Job
 from anshin.ledger.models import JournalEntry
 from anshin.orders.flow import ORDER_FLOW
 
@@ -25,8 +28,10 @@ def rows(sql: str, params=()) -> list[tuple]:
 
 
 def checksum() -> str:
-    return rows("SELECT md5(string_agg(concat_ws('|', id, thread_id, sender_id, kind, body), ',' ORDER BY id)) "
-                "FROM messaging_message")[0][0] + rows(
+    return rows("SELECT md5(string_agg(concat_ws('|', id, state, client_id, title), ',' ORDER BY id)) "
+                "FROM jobs_job")[0][0] + rows(
+        "SELECT md5(string_agg(concat_ws('|', id, thread_id, sender_id, kind, body), ',' ORDER BY id)) "
+        "FROM messaging_message")[0][0] + rows(
         "SELECT md5(string_agg(concat_ws('|', id, state, client_id, worker_id, amount), ',' ORDER BY id)) "
         "FROM contracts_contract")[0][0]
 
@@ -65,6 +70,21 @@ def test_loadgen_counts_states_ledger_determinism_and_tick(tmp_path):
     assert rows(f"SELECT count(*) FROM messaging_message WHERE thread_id = {persona['thread_id']}")[0][0] == 200
     assert rows(f"SELECT client_id, worker_id FROM contracts_contract WHERE id = {persona['contract_id']}")[0] == \
         (persona["client_id"], persona["worker_id"])
+
+    # Jobs as the clock would have left them (JOB_FLOW): none open past the end of its deadline day, each open
+    # one armed to close then, and the persona's jobs open and listed.
+    assert rows("SELECT count(*) FROM jobs_job WHERE state = 'open' AND (timer_action <> 'expire' OR due_at <> "
+                "((application_deadline + 1)::timestamp AT TIME ZONE 'Asia/Tokyo') OR due_at <= now())")[0][0] == 0
+    assert rows("SELECT count(*) FROM jobs_job WHERE state = 'closed' AND (due_at IS NOT NULL OR timer_action <> '')"
+                )[0][0] == 0
+    assert rows("SELECT count(*) FROM jobs_job WHERE state = 'open' AND application_deadline < "
+                "(now() AT TIME ZONE 'Asia/Tokyo')::date")[0][0] == 0
+    assert rows("SELECT count(*) FROM jobs_job WHERE state = 'closed' AND application_deadline < "
+                "(now() AT TIME ZONE 'Asia/Tokyo')::date")[0][0] > 0
+    persona_jobs = Job.objects.filter(client_id=persona["client_id"])
+    assert persona_jobs.exists() and not persona_jobs.exclude(state="open").exists()
+    listed = set(selectors.job_search().values_list("pk", flat=True))
+    assert set(persona_jobs.values_list("pk", flat=True)) <= listed
 
     # Same seed, same rows.
     first = checksum()

@@ -110,7 +110,7 @@ def test_cannot_scout_for_a_closed_job_or_someone_elses(client_user, worker, str
 
 
 def test_cannot_scout_for_a_job_past_its_deadline(client_user, worker, time_machine):
-    job = factories.job(client_user)
+    job = factories.job(client_user, application_deadline=clock.today() + timedelta(days=14))
     time_machine.move_to(clock.now() + timedelta(days=20))
     with pytest.raises(DomainError) as refused:
         services.scout_send(user=client_user, job_id=job.pk, worker_id=worker.pk, message="どうぞ")
