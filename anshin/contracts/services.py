@@ -20,7 +20,7 @@ from anshin.jobs.models import Application
 from anshin.ledger import gateway
 from anshin.ledger.services import GATEWAY, REVENUE, Line, entry_post, escrow_code, worker_code
 from anshin.messaging.services import attachments_save, attachments_validate, message_post_system, thread_create
-from anshin.notifications.services import notify
+from anshin.notifications.services import notice, notify
 from anshin.reviews.services import review_window_open
 from anshin.trust.blocks import refuse_if_blocked
 
@@ -85,9 +85,15 @@ def clock_local(moment) -> str:
 def _tell(contract: Contract, action: str, text: str) -> None:
     """System message in the thread, and a notification to the parties who did not act."""
     message_post_system(thread=contract.thread, body=text)
+    for one in _notices(contract, action, text):
+        notify(**one)
+
+
+def _notices(contract: Contract, action: str, text: str) -> list[dict]:
+    """The notifications of `_tell` (both parties), as `notify` arguments."""
     state = CONTRACT_FLOW.states.site(contract.state)  # stored: Japanese whoever acted
-    for user in (contract.client, contract.worker):
-        notify(
+    return [
+        notice(
             user=user,
             kind=f"contract.{action}",
             title=f"「{contract.title}」{state}",
@@ -95,6 +101,8 @@ def _tell(contract: Contract, action: str, text: str) -> None:
             url=_url(contract),
             dedupe_key=f"contract:{contract.pk}:{action}:{contract.state_entered_at.isoformat()}:{user.pk}",
         )
+        for user in (contract.client, contract.worker)
+    ]
 
 
 def contract_lock(contract_id: int) -> Contract:
@@ -255,9 +263,20 @@ def _terminate(contract: Contract, request: TerminationRequest, *, agreed_by: Ac
 
 def _release(contract: Contract) -> int:
     """Escrow → worker balance minus the tiered fee → revenue. Idempotent per contract."""
-    fee = tiered_fee(contract.amount)
-    net = contract.amount - fee
-    entry_post(
+    entry_post(**release_entry(contract))
+    contract.accepted_at = clock.now()
+    contract.save(update_fields=["accepted_at"])
+    return release_net(contract)
+
+
+def release_net(contract: Contract) -> int:
+    return contract.amount - tiered_fee(contract.amount)
+
+
+def release_entry(contract: Contract) -> dict:
+    """The journal entry of `_release`, as `entry_post` arguments."""
+    net = release_net(contract)
+    return dict(
         key=f"{contract.ledger_ref}:release",
         kind="release",
         ref=contract.ledger_ref,
@@ -265,12 +284,9 @@ def _release(contract: Contract) -> int:
         lines=[
             Line(escrow_code(contract.ledger_ref), -contract.amount),
             Line(worker_code(contract.worker_id), net),
-            Line(REVENUE, fee),
+            Line(REVENUE, contract.amount - net),
         ],
     )
-    contract.accepted_at = clock.now()
-    contract.save(update_fields=["accepted_at"])
-    return net
 
 
 # --- creation -------------------------------------------------------------------------------------------
@@ -456,7 +472,13 @@ def contract_remind(contract_id: int) -> str | None:
     return f"contract {contract_id}: reminder {days}d"
 
 
-timers.register(Contract, settle=contract_settle_due, remind=contract_remind)
+def _deem_accept_batch(limit: int) -> list[str]:
+    from anshin.contracts.settle_batch import contracts_deem_accept_batch  # built on this module's helpers
+
+    return contracts_deem_accept_batch(limit)
+
+
+timers.register(Contract, settle=contract_settle_due, remind=contract_remind, settle_batch=_deem_accept_batch)
 
 
 # --- disputes (トラブル相談) --------------------------------------------------------------------------------

@@ -177,15 +177,13 @@ def next_reminder(due_at: datetime, timer: Timer, *, after: datetime) -> datetim
     return next((t for t in times if t > after), None)
 
 
+TIMER_FIELDS = ("state", "state_entered_at", "due_at", "timer_action", "remind_at")
+
+
 def apply(obj: FlowModel, action: str, *, actor: Actor, user=None, payload: dict | None = None) -> T:
     """Move `obj` (already locked by the caller) along its flow. Returns the transition taken."""
-    flow = obj.flow
-    transition = flow.find(action, obj.state, actor, obj)
-    source = obj.state
-    obj.state = transition.target
-    obj.state_entered_at = clock.now()
-    _arm(obj, flow.timer_for(transition.target))
-    obj.save(update_fields=["state", "state_entered_at", "due_at", "timer_action", "remind_at"])
+    transition, source = _step(obj, action, actor, clock.now())
+    obj.save(update_fields=TIMER_FIELDS)
     audit.record(
         subject=obj,
         action=action,
@@ -196,3 +194,34 @@ def apply(obj: FlowModel, action: str, *, actor: Actor, user=None, payload: dict
         payload=payload or {},
     )
     return transition
+
+
+def apply_many(objs: list[FlowModel], action: str, *, actor: Actor, payload: dict | None = None,
+               also: dict | None = None) -> None:
+    """`apply()` to many locked deals of one model (the clock settling a batch): the same checks and moves,
+    one UPDATE per distinct outcome (one, when the target state has no timer), the audit events in one insert.
+    `also`: other columns the move sets on every row (e.g. accepted_at), written in the same UPDATE."""
+    now = clock.now()  # one instant for the batch
+    outcomes: dict[tuple, list[int]] = {}
+    events = []
+    for obj in objs:
+        transition, source = _step(obj, action, actor, now)
+        outcomes.setdefault(tuple((name, getattr(obj, name)) for name in TIMER_FIELDS), []).append(obj.pk)
+        events.append(dict(subject=obj, action=action, actor_role=actor, from_state=source,
+                           to_state=transition.target, payload=payload or {}))
+    for values, pks in outcomes.items():
+        type(objs[0]).objects.filter(pk__in=pks).update(**dict(values), **(also or {}))
+    for obj in objs:
+        for name, value in (also or {}).items():
+            setattr(obj, name, value)
+    audit.record_many(events)
+
+
+def _step(obj: FlowModel, action: str, actor: Actor, now: datetime) -> tuple[T, str]:
+    """In memory: check the table, move the state, (re)arm the timer. Returns (transition, source state)."""
+    transition = obj.flow.find(action, obj.state, actor, obj)
+    source = obj.state
+    obj.state = transition.target
+    obj.state_entered_at = now
+    _arm(obj, obj.flow.timer_for(transition.target))
+    return transition, source

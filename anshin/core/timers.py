@@ -13,26 +13,34 @@ from django.db import connection
 from anshin import rules
 from anshin.core import clock
 
+# Rows per transaction on a kind's batch path: large enough that the fixed queries of a batch cost little
+# per row, small enough that a batch's locks and its memory stay modest.
+SETTLE_BATCH_SIZE = 500
+
 
 @dataclass(frozen=True)
 class TimedKind:
     model: type
     settle: Callable[[int], str | None]  # pk -> description of what happened, or None if nothing
     remind: Callable[[int], str | None]
+    # limit -> descriptions: settles up to `limit` due rows of the commonest case in one transaction, leaving
+    # the rest to `settle`; empty when it found nothing to settle.
+    settle_batch: Callable[[int], list[str]] | None = None
 
 
 _registry: list[TimedKind] = []
 
 
-def register(model, *, settle, remind) -> None:
+def register(model, *, settle, remind, settle_batch=None) -> None:
     if not any(k.model is model for k in _registry):
-        _registry.append(TimedKind(model, settle, remind))
+        _registry.append(TimedKind(model, settle, remind, settle_batch))
 
 
-def lock_for_update(queryset):
-    """Row lock that skips rows another sweeper holds (PostgreSQL); SQLite serialises writers anyway."""
+def lock_for_update(queryset, *related: str):
+    """Row lock that skips rows another sweeper holds (PostgreSQL); SQLite serialises writers anyway. `related`:
+    rows joined by select_related to lock (and skip on) too."""
     return queryset.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked,
-                                      of=("self",))
+                                      of=("self", *related))
 
 
 def due_pks(queryset, field: str, batch: int):
@@ -55,9 +63,13 @@ def due_pks(queryset, field: str, batch: int):
 
 
 def sweep(batch: int = rules.TICK_BATCH_SIZE) -> list[str]:
-    """One pass over every registered kind, in batches, until nothing is due. Returns what was done."""
+    """One pass over every registered kind, in batches, until nothing is due. Returns what was done. A kind's
+    batch path runs first; its row-by-row handler then settles whatever the batches left."""
     done: list[str] = []
     for kind in _registry:
+        if kind.settle_batch is not None:
+            while settled := kind.settle_batch(SETTLE_BATCH_SIZE):
+                done.extend(settled)
         for field, handler in (("due_at", kind.settle), ("remind_at", kind.remind)):
             for pk in due_pks(kind.model.objects.all(), field, batch):
                 result = handler(pk)

@@ -16,8 +16,13 @@ def email_wanted(*, user, group: rules.Group) -> bool:
     """The user's choice for a preference group (default on); groups that cannot be switched off: always on."""
     if not group.switchable:
         return True
-    choice = EmailPreference.objects.filter(user=user, group=group.key).values_list("email", flat=True).first()
-    return True if choice is None else choice
+    return _wanted(group, EmailPreference.objects.filter(user=user, group=group.key).values_list("email", flat=True)
+                   .first())
+
+
+def _wanted(group: rules.Group, choice: bool | None) -> bool:
+    """What the stored choice (None: nothing stored) means: default on; always on if it cannot be switched off."""
+    return True if not group.switchable or choice is None else choice
 
 
 def notify(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url: str = "",
@@ -27,19 +32,53 @@ def notify(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url:
     thread message this tells about (unread-message e-mail is delayed, skipped if read, throttled per thread)."""
     now = clock.now()
     rule = rules.lookup(kind)
-    state, due = State.NONE, None
-    if rule.email != rules.NEVER:
-        if not email_wanted(user=user, group=rule.group):
-            state = State.OFF
-        else:
-            state = State.PENDING
-            due = now + numbers.UNREAD_MESSAGE_EMAIL_AFTER if rule.email == rules.UNREAD else now
+    wanted = rule.email != rules.NEVER and email_wanted(user=user, group=rule.group)
     notification, _ = Notification.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={"user": user, "kind": kind, "title": title, "body": body, "url": url, "created_at": now,
-                  "message": message, "email_state": state, "email_due_at": due},
+                  "message": message, **_email_plan(rule, wanted, now)},
     )
     return notification
+
+
+def _email_plan(rule: rules.Rule, wanted: bool, now) -> dict:
+    """`email_state` and `email_due_at` of a new notification under `rule`, `wanted`: the user's choice."""
+    if rule.email == rules.NEVER:
+        return {"email_state": State.NONE, "email_due_at": None}
+    if not wanted:
+        return {"email_state": State.OFF, "email_due_at": None}
+    due = now + numbers.UNREAD_MESSAGE_EMAIL_AFTER if rule.email == rules.UNREAD else now
+    return {"email_state": State.PENDING, "email_due_at": due}
+
+
+def notice(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url: str = "", message=None) -> dict:
+    """The arguments of one `notify` call, kept for later: `notify(**notice(...))` or `notify_many([...])`."""
+    return dict(user=user, kind=kind, title=title, dedupe_key=dedupe_key, body=body, url=url, message=message)
+
+
+def notify_many(notices: list[dict]) -> None:
+    """`notify(**one)` for each of the `notice(...)`s, in a fixed number of queries (the clock settling a batch
+    of deals): the users' e-mail choices in one read, the rows in one insert; a dedupe key already used is
+    skipped."""
+    now = clock.now()
+    plans = [(one, rules.lookup(one["kind"])) for one in notices]
+    choices = {
+        (user_id, group): email
+        for user_id, group, email in EmailPreference.objects.filter(
+            user_id__in={one["user"].pk for one in notices},
+            group__in={rule.group.key for _, rule in plans if rule.group.switchable},
+        ).values_list("user_id", "group", "email")
+    }
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                **one, created_at=now,
+                **_email_plan(rule, _wanted(rule.group, choices.get((one["user"].pk, rule.group.key))), now),
+            )
+            for one, rule in plans
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def notifications_mark_read(*, user, notification_id: int | None = None) -> int:

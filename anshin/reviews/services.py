@@ -17,7 +17,7 @@ from anshin import rules
 from anshin.core import audit, clock, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
-from anshin.notifications.services import notify
+from anshin.notifications.services import notice, notify, notify_many
 from anshin.reviews.models import AXES, Review, ReviewWindow
 from anshin.trust.holds import text_guard
 
@@ -84,26 +84,55 @@ def review_window_open(*, contract=None, order=None) -> ReviewWindow | None:
     )
     if not created:
         return window
-    audit.record(
+    audit.record(**_opened_event(window, contract or order))
+    for one in _opened_notices(window, title):
+        notify(**one)
+    return window
+
+
+def review_windows_open_for_contracts(contracts: list) -> None:
+    """`review_window_open(contract=…)` for many contracts that have just ended (the clock settling a batch;
+    the contracts are locked), in a fixed number of queries."""
+    contracts = [c for c in contracts if deal_ended_with_work(contract=c)]
+    opened = set(ReviewWindow.objects.filter(contract__in=contracts).values_list("contract_id", flat=True))
+    contracts = [c for c in contracts if c.pk not in opened]
+    now = clock.now()
+    closes_at = now + rules.REVIEW_WINDOW
+    windows = ReviewWindow.objects.bulk_create([
+        ReviewWindow(contract=c, client=c.client, worker=c.worker, opened_at=now, closes_at=closes_at,
+                     due_at=closes_at, remind_at=_next_reminder(closes_at, after=now))
+        for c in contracts
+    ])
+    audit.record_many([_opened_event(window, c) for window, c in zip(windows, contracts, strict=True)])
+    notify_many([one for window, c in zip(windows, contracts, strict=True) for one in _opened_notices(window, c.title)])
+
+
+def _opened_event(window: ReviewWindow, deal) -> dict:
+    return dict(
         subject=window,
         action="review_window_open",
         actor_role=Actor.SYSTEM,
-        payload={"deal": "contract" if contract is not None else "order", "deal_id": (contract or order).pk,
-                 "closes_at": closes_at.isoformat()},
+        payload={"deal": "contract" if window.contract_id else "order", "deal_id": deal.pk,
+                 "closes_at": window.closes_at.isoformat()},
     )
-    for user in (client, worker):
-        notify(
+
+
+def _opened_notices(window: ReviewWindow, title: str) -> list[dict]:
+    """Both sides are asked for their review, as `notify` arguments."""
+    return [
+        notice(
             user=user,
             kind="review.opened",
             title=f"「{title}」の評価をお願いします",
             body=(
-                f"取引が終了しました。{local(closes_at)}までに、相手の評価（5項目・5段階）とコメントを投稿して"
+                f"取引が終了しました。{local(window.closes_at)}までに、相手の評価（5項目・5段階）とコメントを投稿して"
                 "ください。評価は双方が投稿するか期限を過ぎるまで、相手には公開されません。"
             ),
             url=window.url,
             dedupe_key=f"review:{window.pk}:opened:{user.pk}",
         )
-    return window
+        for user in (window.client, window.worker)
+    ]
 
 
 # --- reveal, and the timer ------------------------------------------------------------------------------

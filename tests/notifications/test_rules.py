@@ -92,14 +92,17 @@ def kinds_in_source() -> dict[str, str]:
         if "migrations" in path.parts or path == SOURCE / "notifications" / "services.py":
             continue
         text = path.read_text(encoding="utf-8")
-        if "notify(" not in text:
+        if "notify(" not in text and "notice(" not in text:
             continue
         tree = ast.parse(text)
         owner = _enclosing(tree)
         for call in ast.walk(tree):
-            if isinstance(call, ast.Call) and _name(call) == "notify":
+            # notice(...) holds the arguments of a notify() made later (notify(**one), notify_many): scanned there
+            if isinstance(call, ast.Call) and _name(call) in ("notify", "notice"):
                 kind = next((k.value for k in call.keywords if k.arg == "kind"), None)
                 where = f"{path.relative_to(SOURCE.parent)}:{call.lineno}"
+                if kind is None and any(k.arg is None for k in call.keywords):
+                    continue  # notify(**one): its kind is in the notice(...) that built `one`
                 if kind is None:
                     raise Unresolved(f"notify() without kind= at {where}")
                 for value in _resolve(kind, owner.get(call), tree, owner):
