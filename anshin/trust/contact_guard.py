@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import partial
+from itertools import starmap
 from operator import itemgetter
 
 # fmt: off
@@ -88,6 +89,28 @@ def _ci(*words: str, not_after: str = "", then: str = "") -> str:
 def _each(*words: str, then: str) -> str:
     """(?:word|word…)then written as alternatives that each start with a literal: word then|word then|…"""
     return "|".join(word + then for word in words)
+
+
+def _trie(words) -> str:
+    """A regex matching any of `words` (literals), written as a trie: the longest word at a position wins."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def branches(node: dict) -> list[str]:
+        return [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+
+    def pattern(node: dict) -> str:
+        alternatives = branches(node)
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "|".join(branches(trie))
 
 
 # --- normalisation ------------------------------------------------------------------------------------------
@@ -227,7 +250,9 @@ _NUM_SEP = rf"[\s{_DASH}.\/*_()\[\]「」『』【】,、・の]"
 # (separators and digits are different chars, so there is one way to read a run: no backtracking, ++ and {0,3}+)
 _PHONE_RUN = re.compile(rf"[0〇零](?<![0-9〇零一二三四五六七八九].)(?:{_NUM_SEP}{{0,3}}+{_DIGIT}){{9,}}+")
 _PHONE_INTL = re.compile(rf"\+ ?8 ?1(?:{_NUM_SEP}{{0,3}}+{_DIGIT}){{8,}}+")  # +81 90-1234-5678
-_WORD = "|".join(sorted(_SPELLED_DIGITS, key=len, reverse=True))
+# any digit word, the longest one at a position first (as the words sorted longest first would, but as a trie:
+# re tries one branch per char rather than every word)
+_WORD = _trie(_SPELLED_DIGITS)
 # a run of spelled-out digits (ぜろきゅうぜろ…, ゼロハチゼロ…, zero nine zero…) starting with a zero word
 _PHONE_WORDS = re.compile(
     rf"(?:ぜろ|ゼロ|れい|レイ|まる|マル|Zero|zero)(?:[\s{_DASH}、,・.の]{{0,3}}(?i:{_WORD})){{9,}}"
@@ -291,7 +316,8 @@ def _numeric_digits(run: str) -> str:
 
 
 def _spelled_digits(run: str) -> str:
-    return "".join(d for d, _ in _spelled_groups(run))
+    """What joining _spelled_groups gives (every digit word's digits, in order), without building the groups."""
+    return "".join([_SPELLED_DIGITS.get(word.lower(), word) for word in _WORD_TOKEN.findall(run)])
 
 
 _NUM_SEP_RE = re.compile(_NUM_SEP)
@@ -334,6 +360,8 @@ _SPELLED = ((_PHONE_WORDS, _spelled_digits, _spelled_groups, 3),)
 
 def _phone_spans(norm: str, runs=_NUMERIC):
     for run_re, digits_of, groups_of, min_group in runs:
+        if run_re is _PHONE_INTL and "+" not in norm:
+            continue  # most texts: cheaper than a regex call that finds nothing
         for m in run_re.finditer(norm):
             start, run = m.start(), m.group()
             if run_re is _PHONE_RUN and _preceded_by_digits(norm, start):
@@ -365,10 +393,13 @@ def _preceded_by_digits(norm: str, start: int) -> bool:
 
 
 # --- pattern tables -------------------------------------------------------------------------------------------
-# A row: (kind, soft, gates, regex[, needs]). A row's regex only runs when one of its gates (lower-case literals)
-# occurs in the lower-cased normalised text; one pass finds the gates of every row at once (see gates below). Soft
-# rows are intents, dropped in a refusing clause; the others are identifiers. `needs`, for a few costly rows, is a
-# cheap regex that every match of the row contains: the row's regex runs only where it is found.
+# A row: (kind, soft, gates, regex[, needs[, lead_in]]). A row's regex only runs when one of its gates (lower-case
+# literals) occurs in the lower-cased normalised text; one pass finds the gates of every row at once (see gates
+# below). Soft rows are intents, dropped in a refusing clause; the others are identifiers. `needs`, for a few costly
+# rows, is a cheap regex that every match of the row contains: the row's regex runs only where it is found.
+# `lead_in`, a char class: every match has only such chars between its start and its first `needs` hit, so each
+# search starts at the run of them right before the next hit (an address's local part before its @) instead of
+# trying every word of the text.
 
 # top-level domains and webmail providers, case-insensitive: (?i:com|net|…) written with _ci (re checks the first
 # letters of literal alternatives quickly, not those of (?i:…) ones)
@@ -429,6 +460,8 @@ _EMAIL_GATES = ("@", "at", "アット", "あっと", "(a)", "[a]")
 _HOST_LABEL = r"[\w\-]++\."
 # what every _AT contains (its \s+at\s+ as at(?<=\sat)\s, to start with a literal)
 _AT_MARK = r"@|\((?:at|a)\)|\[(?:at|a)\]|<at>|\{at\}|アット|あっと|at(?<=\sat)\s"
+# what an address has before its _AT_MARK: the local part, "\s+dot\s+label"s, and _AT's \s* and [ or ( (「(アット)」)
+_BEFORE_AT_MARK = r"[A-Za-z0-9._%+\-\s\[(]"
 _ASK = r"(?:教えて|お伝え|伺|聞かせ|交換|いただけ)"
 
 _CONTACT_ROWS = [
@@ -440,9 +473,17 @@ _CONTACT_ROWS = [
         _local(r"[A-Za-z0-9._%+\-]")
         + rf"(?:\s+dot\s+{_LABEL}){{0,4}}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}(?![A-Za-z0-9\-:])",
         _AT_MARK,
+        _BEFORE_AT_MARK,
     ),
     # a webmail provider without its domain: takahashi.r@gmail
-    ("email", False, _EMAIL_GATES, _local(r"[A-Za-z0-9._%+\-@/]") + rf"{_AT}{_PROVIDERS}(?![A-Za-z0-9])", _AT_MARK),
+    (
+        "email",
+        False,
+        _EMAIL_GATES,
+        _local(r"[A-Za-z0-9._%+\-@/]") + rf"{_AT}{_PROVIDERS}(?![A-Za-z0-9])",
+        _AT_MARK,
+        _BEFORE_AT_MARK,
+    ),
     # a webmail address with a stand-in symbol: suzuki★gmail.com
     (
         "email",
@@ -537,6 +578,7 @@ _CONTACT_ROWS = [
             r"calendly\.com/",
         )
         + r"|\.(?i:webex\.com/)",
+        r"[\w\-.]",  # a host name's labels and dots before its zoom.us/…
     ),
     # a meeting ID read out: ミーティングID 123 4567 8901
     (
@@ -929,26 +971,63 @@ def _tool_finder(kind: str, pattern: str):
     return find
 
 
-def _finditer_from_run_starts(regex: re.Pattern, from_run_start: re.Pattern, norm: str, pos: int):
+def _finditer_from_run_starts(regex: re.Pattern, from_run_start: re.Pattern, lead_in_start, norm: str, pos: int):
     r"""regex.finditer(norm, pos) for a regex with _HOST_LABEL in it, where `from_run_start` is the regex with that
     label only tried where a run of [\w\-] starts. A label tried inside a run would match from the char before
     too (up to the same end), so that position is never the leftmost match — except where the scan resumes,
-    right after a match: `regex.match` tries that position first."""
+    right after a match: `regex.match` tries that position first. `lead_in_start(norm, pos)` tells where a search
+    from pos may start instead."""
     while pos <= len(norm):
-        m = regex.match(norm, pos) or from_run_start.search(norm, pos + 1)
+        m = regex.match(norm, pos) or from_run_start.search(norm, lead_in_start(norm, pos + 1))
         if m is None:
             return
         yield m
         pos = m.end()
 
 
-def _row_finder(kind: str, soft: bool, pattern: str, needs: str | None = None):
+def _finditer_from_lead_ins(regex: re.Pattern, needed: re.Pattern, up_to_lead_in: re.Pattern, norm: str):
+    """regex.finditer(norm) for a row with a `lead_in` (see pattern tables): no match starts before the run of
+    lead-in chars right before the next `needed` hit, so each search starts there (matches are never empty)."""
+    pos = 0
+    while hit := needed.search(norm, pos):
+        before = up_to_lead_in.match(norm, pos, hit.start())  # up to the last char that is not a lead-in one
+        m = regex.search(norm, before.end() if before else pos)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
+def _lead_in_start(needed: re.Pattern, up_to_lead_in: re.Pattern, norm: str, pos: int) -> int:
+    """Where a search from pos may start for a row with a `lead_in`: at the run of lead-in chars right before the
+    next `needed` hit (past the end when there is none: no match can be)."""
+    hit = needed.search(norm, pos)
+    if hit is None:
+        return len(norm) + 1
+    before = up_to_lead_in.match(norm, pos, hit.start())
+    return before.end() if before else pos
+
+
+def _same_start(norm: str, pos: int) -> int:
+    return pos
+
+
+def _row_finder(kind: str, soft: bool, pattern: str, needs: str | None = None, lead_in: str | None = None):
     regex = re.compile(pattern)
     needed = re.compile(needs) if needs else None
+    up_to_lead_in = re.compile(f"(?s:.*)[^{lead_in[1:]}") if lead_in else None
+    if lead_in and _HOST_LABEL not in pattern:
+        matches = partial(_finditer_from_lead_ins, regex, needed, up_to_lead_in)
+
+        def find_from_lead_ins(norm: str) -> list[tuple[int, int, str]]:
+            return [(m.start(), m.end(), kind) for m in matches(norm) if not soft or not _refused(norm, *m.span())]
+
+        return find_from_lead_ins
     matches, first_match = regex.finditer, regex.search
     if _HOST_LABEL in pattern:
         from_run_start = re.compile(pattern.replace(_HOST_LABEL, r"(?<![\w\-])" + _HOST_LABEL))
-        matches = partial(_finditer_from_run_starts, regex, from_run_start)
+        start = partial(_lead_in_start, needed, up_to_lead_in) if lead_in else _same_start
+        matches = partial(_finditer_from_run_starts, regex, from_run_start, start)
 
         def first_match(norm: str) -> re.Match | None:
             return next(matches(norm, 0), None)
@@ -1000,7 +1079,7 @@ _DETECTORS = [
     (("ぜろ", "ゼロ", "れい", "レイ", "まる", "マル", "zero"), False, _spelled_phone_spans),
     (("dm", "@"), False, _sns_spans),
     (("公式",), False, _official_line_spans),
-    *((gates, False, _row_finder(kind, soft, pattern, *needs)) for kind, soft, gates, pattern, *needs in _CONTACT_ROWS),
+    *((gates, False, _row_finder(kind, soft, pattern, *more)) for kind, soft, gates, pattern, *more in _CONTACT_ROWS),
     *((gates, False, _tool_finder(kind, pattern)) for kind, gates, pattern in _TOOLS),
     *((gates, True, _row_finder(kind, soft, pattern)) for kind, soft, gates, pattern in _SCAM_ROWS),
 ]
@@ -1018,28 +1097,6 @@ _DETECTORS = [
 # seven substring searches per word found.)
 
 
-def _trie(words) -> str:
-    """A regex matching any of `words` (literals), written as a trie: the longest word at a position wins."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a word ends here
-
-    def branches(node: dict) -> list[str]:
-        return [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
-
-    def pattern(node: dict) -> str:
-        alternatives = branches(node)
-        if not alternatives:
-            return ""
-        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return "|".join(branches(trie))
-
-
 class _GateWords:
     """Which of some gate words occur in a text, as a bit mask of the detectors they open."""
 
@@ -1054,9 +1111,9 @@ class _GateWords:
         }
 
     def open(self, low: str) -> int:
-        found = 0
-        for word in set(self.regex.findall(low)):
-            found |= self.opens[word]
+        found, opens = 0, self.opens
+        for word in self.regex.findall(low):  # a word found twice costs less than building a set of them
+            found |= opens[word]
         return found
 
 
@@ -1130,9 +1187,9 @@ def scan(text: str) -> GuardResult:
     scams = _merge(scams)
     if not contacts and not scams:
         return _NOTHING
-    offsets = _OffsetMap(text, norm)
-    span = Span if offsets.identity else offsets.span  # same offsets (most texts): no mapping call per span
-    return GuardResult(contacts=tuple([span(*c) for c in contacts]), scams=tuple([span(*s) for s in scams]))
+    # same offsets (most texts, the test of _OffsetMap.identity): no map to build, no mapping call per span
+    span = Span if text == norm or not _RESHAPING.search(text) else _OffsetMap(text, norm).span
+    return GuardResult(contacts=tuple(starmap(span, contacts)), scams=tuple(starmap(span, scams)))
 
 
 _NOTHING = GuardResult()  # immutable: one for every clean text

@@ -3,6 +3,7 @@ that would find something, and the quick phone-digit path reads the same digits 
 compares a shortcut with the slow, plain way on the labelled corpus and on texts built from it."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,50 @@ def test_the_quick_phone_digits_are_the_digits_of_the_groups(run):
 @given(st.text(alphabet="0123456789〇零一二三四五六七八九 -ー()・.", min_size=1, max_size=30))
 def test_the_quick_phone_digits_agree_on_any_run(run):
     assert guard._numeric_digits(run) == "".join(digits for digits, _ in guard._numeric_groups(run))
+
+
+LEAD_IN_ROWS = [row for row in guard._CONTACT_ROWS if len(row) > 5]  # rows searched from before their `needs` hit
+
+
+def plain_spans(pattern: str, norm: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(pattern, norm)]
+
+
+def lead_in_spans(row, norm: str) -> list[tuple[int, int]]:
+    kind, soft, _, pattern, *more = row
+    return [(start, end) for start, end, _ in guard._row_finder(kind, soft, pattern, *more)(norm)]
+
+
+def test_the_lead_in_rows_are_the_e_mail_and_meeting_link_ones():
+    assert sorted({row[0] for row in LEAD_IN_ROWS}) == ["email", "meeting_url"]
+
+
+@pytest.mark.parametrize("row", LEAD_IN_ROWS, ids=lambda row: row[3][:30])
+def test_searching_from_the_lead_in_finds_what_the_plain_regex_finds_in_the_corpus(row):
+    for text in MESSAGES:
+        norm = guard._normalise(text)
+        assert lead_in_spans(row, norm) == plain_spans(row[3], norm), text
+
+
+# texts with marks far from their address, spaces and symbols around: a too-short lead-in would miss a start
+lead_in_texts = st.lists(
+    st.sampled_from(LINES)
+    | st.sampled_from(["@", " at ", "(アット)", "[", "(", " dot ", ".", "zoom.us/j/1", "あ", "\n"]),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lead_in_texts)
+def test_searching_from_the_lead_in_finds_what_the_plain_regex_finds_on_built_texts(text):
+    norm = guard._normalise(text)
+    for row in LEAD_IN_ROWS:
+        assert lead_in_spans(row, norm) == plain_spans(row[3], norm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*guard._SPELLED_DIGITS, "ZERO", "Nine", " ", "-", "、", "の", "ー"]), max_size=20))
+def test_the_quick_spelled_digits_are_the_digits_of_the_groups(words):
+    run = "".join(words)
+    assert guard._spelled_digits(run) == "".join(digits for digits, _ in guard._spelled_groups(run))
