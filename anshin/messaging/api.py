@@ -215,7 +215,7 @@ def thread_messages(request, thread_id: int = IdPath(), after_id: int | None = Q
                          "（spans と masked 付き）。mask_contacts=true で連絡先を●●●に伏せて送信します。")
 def send_message(request, thread_id: int = IdPath(), body: Form[str] = "", files: File[list[UploadedFile]] = None,
                  mask_contacts: Form[bool] = False):
-    thread = selectors.thread_get(thread_id=thread_id, user=request.auth)
+    thread = selectors.thread_of_party(thread_id=thread_id, user=request.auth)
     message = services.message_send(thread=thread, sender=request.auth, body=body, files=files or [],
                                     mask_contacts=mask_contacts)
     return Status(201, message)

@@ -79,6 +79,12 @@ def thread_get(*, thread_id: int, user) -> Thread:
     )
 
 
+def thread_of_party(*, thread_id: int, user) -> Thread:
+    """The thread alone, if `user` is a member (or an operator): for writing to it (the service locks and reads
+    what it needs), where `thread_get`'s joins and members are not needed."""
+    return get_for_party(Thread.objects.all(), user, pk=thread_id)
+
+
 def thread_messages(*, thread: Thread, limit: int = 200, after_id: int | None = None,
                     before: Message | None = None) -> list[Message]:
     """The latest `limit` messages in time order (after `after_id`, or older than `before`), with receipts and

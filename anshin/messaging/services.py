@@ -68,7 +68,9 @@ def attachments_save(*, files, uploaded_by, message=None, delivery=None) -> list
 
 
 def _deliver(thread: Thread, message: Message, recipients) -> None:
-    Receipt.objects.bulk_create([Receipt(message=message, user=user) for user in recipients])
+    # kept on the message as its prefetched receipts: the API answers with them without reading them back
+    message.prefetched_receipts = Receipt.objects.bulk_create([Receipt(message=message, user=user)
+                                                               for user in recipients])
     figures_touch([message.sender_id, *(user.pk for user in recipients)])  # response rate, reply times
     thread.last_message_at = message.created_at
     fields = ["last_message_at"]
@@ -175,7 +177,7 @@ def message_send(*, thread: Thread, sender, body: str, files=(), mask_contacts: 
                 body = held.masked
             message = Message.objects.create(thread=thread, sender=sender, body=body, created_at=clock.now(),
                                              masked=masked, caution=sorted({s.kind for s in result.scams}))
-            attachments_save(files=files, uploaded_by=sender, message=message)
+            message.prefetched_files = attachments_save(files=files, uploaded_by=sender, message=message)
             # orders: the seller's first word in `purchased` is a 返答 that stops the 48 h auto-cancel (same
             # transaction).
             if thread.order_id:
