@@ -172,9 +172,10 @@ Latency must not grow with the data: target full p95 ≤ {GROWTH}× the 10k p95.
 {growth}
 ## Timers
 
-`manage.py tick --no-mail` (bench/tick_timed.py runs the command and times it after Django's start-up), on a
-fresh copy of `{results['databases']['full']}` per run, so each run settles the same due deemed acceptances
-(delivered contracts past their 7-day inspection window). With two sweepers the processes run at once; the time
+`manage.py tick --no-mail --no-figures` (bench/tick_timed.py runs the command and times it after Django's
+start-up; e-mail and profile figures are other processes in production), on a fresh copy of
+`{results['databases']['full']}` per run, so each run settles the same due deemed acceptances (delivered
+contracts past their 7-day inspection window). With two sweepers the processes run at once; the time
 is from the first start to the last finish; a run still going after {results['tick_timeout']} s is stopped and
 measured on what it settled by then. Checked afterwards: one `deem_accept` audit event and one release journal
 entry per settled contract, none twice.

@@ -1,7 +1,7 @@
-"""One sweeper process of the timer benchmark: the real `tick` command (`--no-mail`: e-mail is the mailer's
-job), timed from after Django's start-up, so only settling is measured. Prints two JSON lines: the wall-clock
-start (at once, so a run stopped at the bench's deadline still has it), then the end and what the command
-reported, by kind.
+"""One sweeper process of the timer benchmark: the real `tick` command (`--no-mail --no-figures`: e-mail and
+profile figures are other processes' jobs in production), timed from after Django's start-up, so only settling
+is measured. Prints two JSON lines: the wall-clock start (at once, so a run stopped at the bench's deadline
+still has it), then the end and what the command reported, by kind.
 
 Run with the bench environment (bench/server.py `bench_env`): `python bench/tick_timed.py`."""
 
@@ -29,7 +29,7 @@ def main() -> int:
     out = io.StringIO()
     started = time.time()
     print(json.dumps({"started": started}), flush=True)
-    call_command("tick", no_mail=True, stdout=out)
+    call_command("tick", no_mail=True, no_figures=True, stdout=out)
     finished = time.time()
     done = Counter()
     for line in out.getvalue().splitlines():
