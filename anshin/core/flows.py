@@ -161,6 +161,12 @@ class FlowModel(models.Model):
         _arm(self, self.flow.timer_for(state))
 
 
+def rearm(obj: FlowModel) -> None:
+    """Arm the current state's timer again from the same entry, after something it is measured from changed
+    (a job's deadline). Not saved: the caller saves with the rest of its change."""
+    _arm(obj, obj.flow.timer_for(obj.state))
+
+
 def _arm(obj: FlowModel, timer: Timer | None) -> None:
     if timer is None:
         obj.due_at, obj.timer_action, obj.remind_at = None, "", None

@@ -22,7 +22,7 @@ SETTLE_BATCH_SIZE = 500
 class TimedKind:
     model: type
     settle: Callable[[int], str | None]  # pk -> description of what happened, or None if nothing
-    remind: Callable[[int], str | None]
+    remind: Callable[[int], str | None] | None  # None: the kind has no reminders
     # limit -> descriptions: settles up to `limit` due rows of the commonest case in one transaction, leaving
     # the rest to `settle`; empty when it found nothing to settle.
     settle_batch: Callable[[int], list[str]] | None = None
@@ -31,7 +31,7 @@ class TimedKind:
 _registry: list[TimedKind] = []
 
 
-def register(model, *, settle, remind, settle_batch=None) -> None:
+def register(model, *, settle, remind=None, settle_batch=None) -> None:
     if not any(k.model is model for k in _registry):
         _registry.append(TimedKind(model, settle, remind, settle_batch))
 
@@ -71,6 +71,8 @@ def sweep(batch: int = rules.TICK_BATCH_SIZE) -> list[str]:
             while settled := kind.settle_batch(SETTLE_BATCH_SIZE):
                 done.extend(settled)
         for field, handler in (("due_at", kind.settle), ("remind_at", kind.remind)):
+            if handler is None:
+                continue
             for pk in due_pks(kind.model.objects.all(), field, batch):
                 result = handler(pk)
                 if result:

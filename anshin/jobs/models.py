@@ -92,10 +92,6 @@ class Job(FlowModel):
         return (f"応募期限（{self.application_deadline:%Y/%m/%d}）を過ぎています。"
                 "募集を再開するには、先に「募集内容を編集する」から新しい応募期限を設定してください。")
 
-    def rearm(self) -> None:
-        """The deadline moved: arm the current state's timer again from the same entry (open: the new day's end)."""
-        self.init_state(self.state, at=self.state_entered_at)
-
 
 def deadline_end(day) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), timezone.get_default_timezone())

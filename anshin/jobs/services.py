@@ -101,7 +101,7 @@ def job_update(*, job_id: int, user, **data) -> Job:
         for key, value in merged.items():
             setattr(job, key, value if value is not None or key in ("budget_min", "delivery_date") else "")
         job.updated_at = clock.now()
-        job.rearm()  # an open job now closes at the end of its (possibly new) deadline day
+        flows.rearm(job)  # an open job now closes at the end of its (possibly new) deadline day
         job.save()
         audit.record(subject=job, action="edit", actor=user, actor_role=actor, payload={"fields": sorted(data)})
     return job
@@ -138,12 +138,7 @@ def job_settle_due(job_id: int) -> str | None:
     return f"job {job_id}: {action}"
 
 
-def job_remind(job_id: int) -> None:
-    """The job's timer has no reminders (remind_at stays empty): nothing to send."""
-    return None
-
-
-timers.register(Job, settle=job_settle_due, remind=job_remind)
+timers.register(Job, settle=job_settle_due)  # the deadline has no reminders
 
 
 def _application_thread_id(application_id: int) -> int | None:

@@ -33,6 +33,13 @@ def _next_reminder(closes_at: datetime, *, after: datetime) -> datetime | None:
     return next((t for t in sorted(closes_at - before for before in rules.REVIEW_REMINDERS) if t > after), None)
 
 
+def _window_times(now: datetime) -> dict:
+    """A window opening at `now`: when it closes (REVIEW_WINDOW later, the reveal timer) and its first reminder."""
+    closes_at = now + rules.REVIEW_WINDOW
+    return {"opened_at": now, "closes_at": closes_at, "due_at": closes_at,
+            "remind_at": _next_reminder(closes_at, after=now)}
+
+
 def _window_qs():
     return ReviewWindow.objects.select_related("client", "worker", "contract", "order")
 
@@ -69,19 +76,8 @@ def review_window_open(*, contract=None, order=None) -> ReviewWindow | None:
     existing = ReviewWindow.objects.filter(**lookup).first()
     if existing is not None:
         return existing
-    now = clock.now()
-    closes_at = now + rules.REVIEW_WINDOW
     window, created = ReviewWindow.objects.get_or_create(
-        **lookup,
-        defaults={
-            "client": client,
-            "worker": worker,
-            "opened_at": now,
-            "closes_at": closes_at,
-            "due_at": closes_at,
-            "remind_at": _next_reminder(closes_at, after=now),
-        },
-    )
+        **lookup, defaults={"client": client, "worker": worker, **_window_times(clock.now())})
     if not created:
         return window
     audit.record(**_opened_event(window, contract or order))
@@ -96,13 +92,9 @@ def review_windows_open_for_contracts(contracts: list) -> None:
     contracts = [c for c in contracts if deal_ended_with_work(contract=c)]
     opened = set(ReviewWindow.objects.filter(contract__in=contracts).values_list("contract_id", flat=True))
     contracts = [c for c in contracts if c.pk not in opened]
-    now = clock.now()
-    closes_at = now + rules.REVIEW_WINDOW
-    windows = ReviewWindow.objects.bulk_create([
-        ReviewWindow(contract=c, client=c.client, worker=c.worker, opened_at=now, closes_at=closes_at,
-                     due_at=closes_at, remind_at=_next_reminder(closes_at, after=now))
-        for c in contracts
-    ])
+    times = _window_times(clock.now())
+    windows = ReviewWindow.objects.bulk_create(
+        [ReviewWindow(contract=c, client=c.client, worker=c.worker, **times) for c in contracts])
     audit.record_many([_opened_event(window, c) for window, c in zip(windows, contracts, strict=True)])
     notify_many([one for window, c in zip(windows, contracts, strict=True) for one in _opened_notices(window, c.title)])
 
