@@ -510,3 +510,20 @@ def test_older_messages_are_404_for_strangers_and_refuse_bad_input(thread, clien
     assert browser.get(f"{url}?before=abc").status_code == 404
     assert browser.get(f"{url}?before=99999999").status_code == 404  # not a message of this thread
     assert browser.post(f"{url}?before={first.pk}").status_code == 405
+
+
+def test_older_messages_cost_the_same_for_one_page_as_for_a_long_history(thread, client_user, worker):
+    browser = login(client_user)
+
+    def older_queries():
+        last = thread.messages.order_by("-created_at", "-id").first()
+        return _queries(browser, reverse("messaging:older", args=[thread.pk]) + f"?before={last.pk}")
+
+    with time_machine.travel(T0 + timedelta(hours=1), tick=True):
+        for i in range(10):
+            services.message_send(thread=thread, sender=worker, body=f"連絡{i}")
+        few = older_queries()
+        for i in range(100):
+            services.message_send(thread=thread, sender=client_user if i % 2 else worker, body=f"続き{i}")
+        many = older_queries()
+    assert few == many
