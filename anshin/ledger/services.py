@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from anshin.core import clock
+from anshin.core import bulk, clock
 from anshin.core.errors import DomainError
 from anshin.ledger.models import Account, JournalEntry, Posting
 
@@ -85,7 +85,7 @@ def entry_post(*, key: str, kind: str, lines: list[Line], memo: str = "", ref: s
 def entries_post_new(entries: list[dict]) -> None:
     """`entry_post(**entry)` for many entries whose keys are all new (the clock settling a batch of deals, under
     the deal locks that make them so; a key already used fails the whole batch), in a fixed number of queries:
-    accounts created and locked in code order at once, one insert of entries, one of postings, one update of
+    accounts created and locked in code order at once, one COPY of entries, one of postings, one update of
     balances."""
     entries = [{**entry, "lines": _checked(entry["lines"])} for entry in entries]
     codes = sorted({line.account for entry in entries for line in entry["lines"]})
@@ -95,14 +95,14 @@ def entries_post_new(entries: list[dict]) -> None:
     accounts = {a.code: a for a in Account.objects.select_for_update().filter(code__in=codes).order_by("code")}
     _move_balances(accounts, [line for entry in entries for line in entry["lines"]])
     now = clock.now()
-    created = JournalEntry.objects.bulk_create([
-        JournalEntry(idempotency_key=entry["key"], kind=entry["kind"], memo=entry.get("memo", ""),
-                     ref=entry.get("ref", ""), payload_hash=_hash(entry["kind"], entry["lines"]), created_at=now)
+    created = bulk.insert(JournalEntry, [
+        dict(idempotency_key=entry["key"], kind=entry["kind"], memo=entry.get("memo", ""), ref=entry.get("ref", ""),
+             payload_hash=_hash(entry["kind"], entry["lines"]), created_at=now)
         for entry in entries
-    ])
-    Posting.objects.bulk_create([
-        Posting(entry=row, account=accounts[line.account], amount=line.amount)
-        for row, entry in zip(created, entries, strict=True) for line in entry["lines"]
+    ], ids=True)
+    bulk.insert(Posting, [
+        dict(entry_id=entry_id, account_id=accounts[line.account].pk, amount=line.amount)
+        for entry_id, entry in zip(created, entries, strict=True) for line in entry["lines"]
     ])
     _save_balances(list(accounts.values()))
 

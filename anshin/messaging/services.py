@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from anshin import rules
 from anshin.accounts.figures import figures_touch
-from anshin.core import clock, timers
+from anshin.core import bulk, clock, timers
 from anshin.core.calendar import add_business_days
 from anshin.core.errors import DomainError, NotFound
 from anshin.messaging.models import Attachment, Message, Nudge, Receipt, Thread, ThreadMember
@@ -206,18 +206,15 @@ def messages_post_system(posts: list[tuple[Thread, str]]) -> list[Message]:
     """`message_post_system` for many threads at once (the clock settling a batch of deals), in a fixed number
     of queries: the messages, every member's receipt, the threads' last_message_at, the figures touched."""
     now = clock.now()
-    messages = Message.objects.bulk_create(
-        [Message(thread=thread, sender=None, kind=Message.Kind.SYSTEM, body=body, created_at=now)
-         for thread, body in posts]
-    )
+    rows = [dict(thread=thread, sender=None, kind=Message.Kind.SYSTEM, body=body, created_at=now)
+            for thread, body in posts]
+    messages = [Message(pk=pk, **row) for pk, row in zip(bulk.insert(Message, rows, ids=True), rows, strict=True)]
     members: dict[int, list[int]] = {}
     for thread_id, user_id in ThreadMember.objects.filter(thread__in=[t for t, _ in posts]).values_list(
             "thread_id", "user_id").order_by("id"):
         members.setdefault(thread_id, []).append(user_id)
-    Receipt.objects.bulk_create(
-        [Receipt(message=message, user_id=user_id) for message in messages for user_id in members.get(
-            message.thread_id, [])]
-    )
+    bulk.insert(Receipt, [dict(message_id=message.pk, user_id=user_id)
+                          for message in messages for user_id in members.get(message.thread_id, [])])
     figures_touch({user_id for ids in members.values() for user_id in ids})
     Thread.objects.filter(pk__in=[thread.pk for thread, _ in posts]).update(last_message_at=now)
     for thread, _ in posts:

@@ -4,7 +4,7 @@ read, and the user's e-mail preferences. Delivery by e-mail is `notifications.ma
 from django.db import transaction
 
 from anshin import rules as numbers
-from anshin.core import clock
+from anshin.core import bulk, clock
 from anshin.core.errors import DomainError
 from anshin.notifications import rules
 from anshin.notifications.models import EmailPreference, Notification
@@ -58,8 +58,9 @@ def notice(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url:
 
 def notify_many(notices: list[dict]) -> None:
     """`notify(**one)` for each of the `notice(...)`s, in a fixed number of queries (the clock settling a batch
-    of deals): the users' e-mail choices in one read, the rows in one insert; a dedupe key already used is
-    skipped."""
+    of deals): the users' e-mail choices in one read, the rows in one COPY; a dedupe key already used is
+    skipped. The caller holds the locks of what its keys name (the batch's deals), so no one else can write one
+    of them between the check and the COPY."""
     now = clock.now()
     plans = [(one, rules.lookup(one["kind"])) for one in notices]
     choices = {
@@ -69,16 +70,15 @@ def notify_many(notices: list[dict]) -> None:
             group__in={rule.group.key for _, rule in plans if rule.group.switchable},
         ).values_list("user_id", "group", "email")
     }
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                **one, created_at=now,
-                **_email_plan(rule, _wanted(rule.group, choices.get((one["user"].pk, rule.group.key))), now),
-            )
-            for one, rule in plans
-        ],
-        ignore_conflicts=True,
-    )
+    used = set(Notification.objects.filter(dedupe_key__in=[one["dedupe_key"] for one in notices])
+               .values_list("dedupe_key", flat=True))
+    rows = []
+    for one, rule in plans:
+        if one["dedupe_key"] not in used:
+            used.add(one["dedupe_key"])
+            rows.append({**one, "created_at": now,
+                         **_email_plan(rule, _wanted(rule.group, choices.get((one["user"].pk, rule.group.key))), now)})
+    bulk.insert(Notification, rows)
 
 
 def notifications_mark_read(*, user, notification_id: int | None = None) -> int:

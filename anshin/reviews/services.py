@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from anshin import rules
-from anshin.core import audit, clock, timers
+from anshin.core import audit, bulk, clock, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
 from anshin.notifications.services import notice, notify, notify_many
@@ -93,8 +93,9 @@ def review_windows_open_for_contracts(contracts: list) -> None:
     opened = set(ReviewWindow.objects.filter(contract__in=contracts).values_list("contract_id", flat=True))
     contracts = [c for c in contracts if c.pk not in opened]
     times = _window_times(clock.now())
-    windows = ReviewWindow.objects.bulk_create(
-        [ReviewWindow(contract=c, client=c.client, worker=c.worker, **times) for c in contracts])
+    rows = [dict(contract=c, client=c.client, worker=c.worker, **times) for c in contracts]
+    windows = [ReviewWindow(pk=pk, **row) for pk, row in zip(bulk.insert(ReviewWindow, rows, ids=True), rows,
+                                                               strict=True)]
     audit.record_many([_opened_event(window, c) for window, c in zip(windows, contracts, strict=True)])
     notify_many([one for window, c in zip(windows, contracts, strict=True) for one in _opened_notices(window, c.title)])
 
