@@ -12,8 +12,10 @@ class Contract(FlowModel):
 
     flow = CONTRACT_FLOW
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_worker")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client",
+                               db_index=False)  # led by the (client, -created_at) index
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_worker",
+                               db_index=False)  # led by the (worker, -created_at) index
     application = models.OneToOneField(
         "jobs.Application", null=True, blank=True, on_delete=models.PROTECT, related_name="contract"
     )

@@ -44,6 +44,19 @@ def append_only(table: str) -> migrations.RunPython:
     return migrations.RunPython(forward, backward)
 
 
+def sqlite_rebuilt(*tables: str) -> migrations.RunPython:
+    """After a migration that alters a field of these tables: SQLite rebuilt them (new table, copy, rename) and
+    their triggers went with the old ones, so they are made again. PostgreSQL alters in place and keeps them."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            for table in tables:
+                for sql in sqlite_create(table):
+                    schema_editor.execute(sql)
+
+    return migrations.RunPython(forward, migrations.RunPython.noop)
+
+
 def balanced_entries() -> migrations.RunPython:
     """PostgreSQL: at commit, every journal entry touched must have postings summing to zero."""
 

@@ -6,7 +6,7 @@ from django.db import models
 class AuditEvent(models.Model):
     """Immutable: PostgreSQL and SQLite triggers refuse UPDATE and DELETE (see migration 0002)."""
 
-    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)  # led by the index below
     subject_id = models.BigIntegerField()
     action = models.CharField(max_length=64)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)

@@ -25,16 +25,18 @@ class Account(models.Model):
 
 
 class JournalEntry(models.Model):
-    idempotency_key = models.CharField(max_length=128, unique=True)
+    idempotency_key = models.CharField(max_length=128)  # unique: Meta (no LIKE index)
     kind = models.CharField(max_length=32)  # fund, release, refund, ...
     memo = models.CharField(max_length=255, blank=True)
-    ref = models.CharField(max_length=64, blank=True, db_index=True)  # "contract:12"
+    ref = models.CharField(max_length=64, blank=True)  # "contract:12"; indexed in Meta (no LIKE index)
     payload_hash = models.CharField(max_length=64)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     created_at = models.DateTimeField()
 
     class Meta:
         verbose_name_plural = "journal entries"
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="journal_entry_idempotency_key")]
+        indexes = [models.Index(fields=["ref"], name="journal_entry_ref")]
 
     def __str__(self):
         return f"{self.kind} {self.idempotency_key}"
@@ -42,7 +44,8 @@ class JournalEntry(models.Model):
 
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings",
+                                db_index=False)  # led by the (account, entry) index
     amount = models.BigIntegerField()  # + increases the account's balance, − decreases it
 
     class Meta:

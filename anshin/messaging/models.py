@@ -63,7 +63,8 @@ class Message(models.Model):
 
     DEAL_UPDATE_KINDS = (Kind.PROGRESS, Kind.DELAY)  # shown on the deal page's timeline too
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages",
+                               db_index=False)  # led by the (thread, created_at, id) index
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -153,8 +154,9 @@ class Nudge(models.Model):
 class Receipt(models.Model):
     """Per recipient: when they read it (既読). The sender has no receipt for their own message."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Both keys lead an index below: one_receipt (message, user) and (user, read_at).
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -19,12 +19,13 @@ class Notification(models.Model):
         NO_ADDRESS = "no_address", "メールアドレスなし"
         FAILED = "failed", "送信失敗（再試行の上限）"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)  # led by the (user, …) indexes
     kind = models.CharField(max_length=48)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    dedupe_key = models.CharField(max_length=200)  # unique: Meta (no LIKE index)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -37,6 +38,7 @@ class Notification(models.Model):
     email_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key")]
         indexes = [
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["user", "read_at"]),
