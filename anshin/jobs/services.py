@@ -23,7 +23,7 @@ from anshin.messaging.services import (
     message_send,
     thread_create,
 )
-from anshin.notifications.services import notify
+from anshin.notifications.services import notice, notify, notify_many
 from anshin.trust.blocks import refuse_if_blocked
 from anshin.trust.holds import text_guard
 
@@ -111,7 +111,22 @@ def job_transition(*, job_id: int, user, action: str) -> Job:
     with transaction.atomic():
         job, actor = _own_job(job_id, user)
         flows.apply(job, action, actor=actor, user=user)
+        if job.state == "closed":
+            _tell_waiting_applicants(job, "クライアントが募集を終了しました。")
     return job
+
+
+def _tell_waiting_applicants(job: Job, why: str) -> None:
+    """募集終了 (the job is locked): whoever still waits for a decision hears it, and that their application
+    stands — the client may still offer a contract to any applicant. Told again after a reopen and a new close."""
+    waiting = job.applications.filter(state__in=("applied", "shortlisted")).select_related("worker").order_by("pk")
+    notify_many([
+        notice(user=application.worker, kind="job.closed", title=f"「{job.title}」の募集が終了しました",
+               body=f"{why}あなたの応募は有効なままです。クライアントは応募者の中から引き続き契約をオファーできます。",
+               url=f"/applications/{application.pk}/",
+               dedupe_key=f"job:{job.pk}:closed:{job.state_entered_at.isoformat()}:{application.worker_id}")
+        for application in waiting
+    ])
 
 
 def job_settle_due(job_id: int) -> str | None:
@@ -135,6 +150,7 @@ def job_settle_due(job_id: int) -> str | None:
                     "募集を続けるには、新しい応募期限を設定してから募集を再開してください。",
                url=f"/jobs/{job.pk}/",
                dedupe_key=f"job:{job.pk}:expired:{job.application_deadline.isoformat()}")
+        _tell_waiting_applicants(job, f"応募期限（{job.application_deadline:%Y/%m/%d}）を過ぎ、募集が終了しました。")
     return f"job {job_id}: {action}"
 
 

@@ -58,6 +58,7 @@ RULES = (
     R("message.nudge",                 "the side being waited for (返信催促)",        NOW,    "reminder", REMINDERS),
     R("message.nudge_escalated",       "both sides (told to 事務局)",                 NOW,    "reminder", REMINDERS),
     R("job",                           "the client, at the deadline (募集終了)",        NOW,    "default",  JOBS),
+    R("job.closed",                    "the applicants still waiting, when it closes", NOW,    "default",  JOBS),
     R("application",                   "the applicant",                              NOW,    "default",  JOBS),
     R("scout",                         "the scouted worker / the scouting client",   NOW,    "default",  JOBS),
     R("test_task",                     "client and/or worker of the test task",      NOW,    "default",  JOBS),

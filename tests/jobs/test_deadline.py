@@ -1,7 +1,7 @@
 """募集終了 at the application deadline (PRODUCT.md §1): an open job closes itself when its deadline day ends
-in Japan (00:00 JST the next day) through the flow's timer, once, telling the client; it leaves the list and
-the search; a new deadline re-arms the clock; reopening past the deadline waits for a new one; hiring from the
-applicants goes on after the deadline."""
+in Japan (00:00 JST the next day) through the flow's timer, once, telling the client and the applicants still
+waiting (closing by hand tells them too); it leaves the list and the search; a new deadline re-arms the clock;
+reopening past the deadline waits for a new one; hiring from the applicants goes on after the deadline."""
 
 import importlib
 from datetime import date, datetime, timedelta
@@ -98,6 +98,45 @@ def test_the_notification_counts_the_applicants_who_can_still_be_hired(clock, jo
     assert "これまでの応募者（1人）" in Notification.objects.get(kind="job.expired").body
 
 
+def _applicants(job, client_user, make_user) -> dict:
+    """One applicant in each state: waiting (applied, shortlisted) or already answered (declined, withdrawn)."""
+    apps = {state: factories.application(client_user, make_user(state), job=job)
+            for state in ("applied", "shortlisted", "declined", "withdrawn")}
+    for state, action, by in (("shortlisted", "shortlist", client_user), ("declined", "decline", client_user),
+                              ("withdrawn", "withdraw", apps["withdrawn"].worker)):
+        services.application_transition(application_id=apps[state].pk, user=by, action=action, reason="budget")
+    return apps
+
+
+def closed_notices():
+    return Notification.objects.filter(kind="job.closed").order_by("pk")
+
+
+def test_applicants_still_waiting_hear_the_job_closed_at_the_deadline_once(clock, job, client_user, make_user):
+    apps = _applicants(job, client_user, make_user)
+    clock.move_to(END)
+    timers.sweep()
+    timers.sweep()
+    told = list(closed_notices())
+    assert [n.user for n in told] == [apps["applied"].worker, apps["shortlisted"].worker]
+    assert [n.url for n in told] == [f"/applications/{apps['applied'].pk}/", f"/applications/{apps['shortlisted'].pk}/"]
+    assert told[0].title == "「記事に写真を挿入する業務」の募集が終了しました"
+    assert "応募期限（2026/04/10）を過ぎ" in told[0].body and "応募は有効なまま" in told[0].body
+    assert told[0].email_state == Notification.EmailState.PENDING
+
+
+def test_closing_by_hand_tells_the_waiting_applicants_and_a_second_close_tells_them_again(
+        clock, job, client_user, make_user):
+    apps = _applicants(job, client_user, make_user)
+    services.job_transition(job_id=job.pk, user=client_user, action="close")
+    assert [n.user for n in closed_notices()] == [apps["applied"].worker, apps["shortlisted"].worker]
+    assert "クライアントが募集を終了しました" in closed_notices()[0].body
+    clock.move_to(START + timedelta(hours=1))
+    services.job_transition(job_id=job.pk, user=client_user, action="reopen")
+    services.job_transition(job_id=job.pk, user=client_user, action="close")
+    assert closed_notices().count() == 4
+
+
 def test_hiring_an_applicant_after_the_deadline_still_works(clock, job, client_user, worker):
     app = factories.application(client_user, worker, job=job)
     clock.move_to(END + timedelta(days=2))
@@ -126,7 +165,7 @@ def test_editing_other_fields_keeps_the_clock(clock, job, client_user):
     assert fresh(job).due_at == END
 
 
-def test_closing_by_hand_stops_the_clock_and_nothing_is_sent(clock, job, client_user):
+def test_closing_by_hand_stops_the_clock_and_the_client_is_not_told(clock, job, client_user):
     services.job_transition(job_id=job.pk, user=client_user, action="close")
     assert fresh(job).due_at is None and not fresh(job).closed_by_deadline
     clock.move_to(END + timedelta(days=1))
