@@ -63,8 +63,10 @@ class Message(models.Model):
 
     DEAL_UPDATE_KINDS = (Kind.PROGRESS, Kind.DELAY)  # shown on the deal page's timeline too
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages",
-                               db_index=False)  # led by the (thread, created_at, id) index
+    # Its own index stays though (thread, created_at, id) starts with it: without it PostgreSQL answers the
+    # figures' "first human message of each thread" with a bitmap AND over the sender index, 180 s for a busy
+    # person instead of 2 s (the first bench run after dropping it).
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 WRITTEN_IN_BULK = ("contracts_contract", "core_auditevent", "ledger_journalentry", "ledger_posting",
                    "messaging_message", "messaging_receipt", "notifications_notification")
 LIKE_KEPT = {"contracts_contract_state_48be54c8_like"}  # the flow state's, shared by every flow model
+COVERED_KEPT = {"messaging_message_thread_id_f689027f"}  # the planner needs it: see Message.thread
 
 
 def _indexes(table: str) -> list[tuple[str, bool, list[str], str]]:
@@ -30,7 +31,7 @@ def test_no_index_is_covered_by_another(table):
     indexes = _indexes(table)
     covered = [
         name for name, unique, columns, definition in indexes
-        if not unique and "WHERE" not in definition and any(
+        if not unique and "WHERE" not in definition and name not in COVERED_KEPT and any(
             other != name and len(other_columns) > len(columns) and other_columns[:len(columns)] == columns
             for other, _, other_columns, _ in indexes)
     ]
