@@ -112,7 +112,8 @@ def job_transition(*, job_id: int, user, action: str) -> Job:
         job, actor = _own_job(job_id, user)
         flows.apply(job, action, actor=actor, user=user)
         if job.state == "closed":
-            _tell_waiting_applicants(job, "クライアントが募集を終了しました。")
+            _tell_waiting_applicants(job, "クライアントが募集を終了しました。" if actor == Actor.CLIENT
+                                     else "事務局が募集を終了しました。")
     return job
 
 

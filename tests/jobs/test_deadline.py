@@ -137,6 +137,12 @@ def test_closing_by_hand_tells_the_waiting_applicants_and_a_second_close_tells_t
     assert closed_notices().count() == 4
 
 
+def test_applicants_hear_when_the_operator_closed_the_job(clock, job, client_user, worker, operator):
+    factories.application(client_user, worker, job=job)
+    services.job_transition(job_id=job.pk, user=operator, action="close")
+    assert "事務局が募集を終了しました" in closed_notices().get().body
+
+
 def test_hiring_an_applicant_after_the_deadline_still_works(clock, job, client_user, worker):
     app = factories.application(client_user, worker, job=job)
     clock.move_to(END + timedelta(days=2))
