@@ -44,12 +44,13 @@ def inbox(*, user, limit: int = 50) -> list[InboxRow]:
         # the counterparts only: my own membership row (and user) fifty times over is work for nothing
         .prefetch_related(Prefetch("members", queryset=ThreadMember.objects.exclude(user=user)
                                    .select_related("user__presence")
-                                   .defer(*(f"user__{name}" for name in HEAVY_USER_FIELDS))))
+                                   .defer(*(f"user__{name}" for name in HEAVY_USER_FIELDS)),
+                                   to_attr="counterparts"))
         .order_by("-last_message_at", "-id")[:limit]
     )
     rows = []
     for thread in threads:
-        others = [m.user for m in thread.members.all() if m.user_id != user.pk]
+        others = [m.user for m in thread.counterparts]
         last = thread.last_human_message
         rows.append(InboxRow(
             thread=thread,
