@@ -19,19 +19,20 @@ def insert(model: type[models.Model], rows: list[dict], *, ids: bool = False) ->
     if connection.vendor != "postgresql":
         created = model.objects.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created] if ids else []
-    given = [_column(model, name) for name in rows[0]]
-    defaults = [(field.attname, _db_value(field)(field.get_default())) for field in _concrete(model)
-                if field.name not in rows[0] and field.attname not in rows[0]]
+    names = list(rows[0])  # every row has these keys (a row without one fails loudly)
+    converts = [_column(model, name) for name in names]
+    defaults = [(field, _db_value(field)(field.get_default())) for field in _concrete(model)
+                if field.name not in names and field.attname not in names]
     pks = _next_ids(model, len(rows)) if ids else []
-    columns = ([model._meta.pk.column] if ids else []) + [field.column for field, _ in given] + [
-        model._meta.get_field(attname).column for attname, _ in defaults]
+    columns = ([model._meta.pk.column] if ids else []) + [field.column for field, _ in converts] + [
+        field.column for field, _ in defaults]
     quote = connection.ops.quote_name
     fixed = tuple(value for _, value in defaults)
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     ) as copy:
         for n, row in enumerate(rows):
-            values = tuple(convert(row[name]) for (_, convert), name in zip(given, row, strict=True))
+            values = tuple(convert(row[name]) for (_, convert), name in zip(converts, names, strict=True))
             copy.write_row(((pks[n],) if ids else ()) + values + fixed)
     return pks
 

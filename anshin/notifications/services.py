@@ -59,8 +59,8 @@ def notice(*, user, kind: str, title: str, dedupe_key: str, body: str = "", url:
 def notify_many(notices: list[dict]) -> None:
     """`notify(**one)` for each of the `notice(...)`s, in a fixed number of queries (the clock settling a batch
     of deals): the users' e-mail choices in one read, the rows in one COPY; a dedupe key already used is
-    skipped. The caller holds the locks of what its keys name (the batch's deals), so no one else can write one
-    of them between the check and the COPY."""
+    skipped. The caller holds the locks of what its keys name (the batch's deals, the closing job), so no one
+    else can write one of them between the check and the COPY."""
     now = clock.now()
     plans = [(one, rules.lookup(one["kind"])) for one in notices]
     choices = {

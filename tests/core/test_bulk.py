@@ -37,12 +37,14 @@ def test_rows_come_back_as_the_orm_reads_them_with_their_pks_in_order(worker):
         assert event.from_state == "" and event.to_state == ""  # left out: the field's default
 
 
-def test_foreign_keys_by_id_and_defaults_of_a_choice_field(client_user, worker):
+def test_foreign_keys_by_id_text_with_tabs_and_newlines_and_a_choice_fields_default(client_user, worker):
     thread = thread_create(kind="contract", subject="ロゴ制作", members=[client_user, worker])
-    (pk,) = bulk.insert(Message, [dict(thread_id=thread.pk, sender=None, body="検収のお知らせ", created_at=AT)],
-                        ids=True)
-    message = Message.objects.get(pk=pk)
-    assert (message.thread, message.kind, message.body) == (thread, Message.Kind.NORMAL, "検収のお知らせ")
+    body = "検収のお知らせ\n\t金額: ¥27,000 \\ 円記号"  # COPY's own separators and escape, as text
+    pks = bulk.insert(Message, [dict(thread_id=thread.pk, sender=None, body=body, created_at=AT),
+                                dict(created_at=AT, body="二通目", sender=None, thread_id=thread.pk)], ids=True)
+    first, second = (Message.objects.get(pk=pk) for pk in pks)
+    assert (first.thread, first.kind, first.body) == (thread, Message.Kind.NORMAL, body)
+    assert (second.thread, second.body) == (thread, "二通目")  # keys in another order: the same columns
 
 
 def test_without_ids_nothing_is_returned_and_every_row_is_written(worker):
