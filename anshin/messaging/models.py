@@ -126,7 +126,7 @@ class Nudge(models.Model):
     During an open contract or order the nudge arms an escalation timer: `due_at` (swept by `tick`) is the
     moment an operator queue item is recorded if the recipient still has not replied. `due_at` is cleared
     once that is decided (reply or escalation), so the sweeper never looks at settled nudges again;
-    `escalate_at` keeps the planned time for the record. `remind_at` exists for the sweeper and stays empty."""
+    `escalate_at` keeps the planned time for the record."""
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="nudges")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -136,7 +136,6 @@ class Nudge(models.Model):
     escalate_at = models.DateTimeField(null=True, blank=True)  # planned; null outside a contract or order
     escalated_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)  # pending escalation (for `tick`)
-    remind_at = models.DateTimeField(null=True, blank=True, db_index=True)  # unused: the sweeper's contract
 
     class Meta:
         indexes = [

@@ -483,10 +483,4 @@ def nudge_settle_due(nudge_id: int) -> str | None:
     return f"nudge {nudge_id}: escalated (queue item {item.pk})"
 
 
-def nudge_remind(nudge_id: int) -> str | None:
-    """Nudges have no reminder of their own (the nudge is the reminder); clears a stray `remind_at`."""
-    Nudge.objects.filter(pk=nudge_id, remind_at__isnull=False).update(remind_at=None)
-    return None
-
-
-timers.register(Nudge, settle=nudge_settle_due, remind=nudge_remind)
+timers.register(Nudge, settle=nudge_settle_due)  # the nudge is the reminder: none of its own

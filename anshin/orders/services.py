@@ -901,11 +901,5 @@ def cancel_request_settle_due(request_id: int) -> str | None:
     return order_settle_due(order_id) if order_id else None
 
 
-def cancel_request_remind(request_id: int) -> str | None:
-    """The request timer has no reminders; clear a stray remind_at so the sweeper does not come back."""
-    CancelRequest.objects.filter(pk=request_id, remind_at__isnull=False).update(remind_at=None)
-    return None
-
-
 timers.register(Order, settle=order_settle_due, remind=order_remind)
-timers.register(CancelRequest, settle=cancel_request_settle_due, remind=cancel_request_remind)
+timers.register(CancelRequest, settle=cancel_request_settle_due)  # its timer has no reminders
