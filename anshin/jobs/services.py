@@ -131,8 +131,9 @@ def _tell_waiting_applicants(job: Job, why: str) -> None:
 
 
 def job_settle_due(job_id: int) -> str | None:
-    """`tick`: the application deadline day has ended — 募集終了, and the client hears why and what is left to do.
-    Hiring from the applicants goes on: contract offers do not depend on the job's state."""
+    """`tick`: the application deadline day has ended — 募集終了. The client hears why and what is left to do, the
+    applicants still waiting that their application stands: hiring from them goes on (contract offers do not
+    depend on the job's state)."""
     with transaction.atomic():
         job = (
             timers.lock_for_update(Job.objects.select_related("client"))
