@@ -87,8 +87,8 @@ REVIEW_COMMENT_MAX_LENGTH = 2_000
 # §4 profile figures (issue 5)
 FIGURES_WINDOW = timedelta(days=90)  # response rate and reply times look at this much history
 RESPONSE_WITHIN = timedelta(hours=24)  # a first message answered within this counts as responded
-FIGURES_MAX_AGE = timedelta(days=1)  # a stored snapshot of someone's figures is served for this long unless
-FIGURES_REFRESH_AFTER = timedelta(hours=20)  # …something changed them; the clock refreshes it after this long
+FIGURES_REFRESH_AFTER = timedelta(hours=20)  # the clock computes a snapshot again after this long (or once stale)
+FIGURES_MAX_AGE = timedelta(days=1)  # an operator's view computes figures older than this (pages serve snapshots)
 FIGURES_REFRESH_BATCH = 20  # people per tick (a very busy person's figures take seconds to compute)
 
 # §9 notifications (issue 5)

@@ -471,30 +471,32 @@ def _store(figures: dict[int, Figures]) -> None:
     )
 
 
-def figures_for(user_ids, *, compute: bool = True) -> dict[int, Figures]:
-    """The figures of each user id for a page: read from their snapshots (one query), computed and stored for
-    the people whose snapshot is missing, marked stale or older than FIGURES_MAX_AGE.
+def figures_for(user_ids, *, compute: bool = True, fresh: bool = False) -> dict[int, Figures]:
+    """The figures of each user id for a page, from their snapshots (one query). A snapshot is served even when
+    marked stale or a day old: the clock computes those again within seconds (`figures_refresh_due`), while a
+    busy person's figures take seconds to compute — on every view of their profile or their jobs while they are
+    active, had the page done it.
 
-    `compute=False` (the public job list, the busiest page): nothing is computed on the request — a very busy
-    person's history takes seconds. Existing snapshots are served even if stale; people without one get a
-    `pending` placeholder, stored stale so the clock computes it within seconds."""
+    People without a snapshot are computed and stored; `compute=False` (the public job list, the busiest page):
+    a `pending` placeholder instead, stored stale so the clock computes it. `fresh=True` (an operator deciding
+    about the person): stale snapshots and those older than FIGURES_MAX_AGE are computed too."""
     from anshin.accounts.models import FiguresSnapshot
 
     ids = sorted({int(pk) for pk in user_ids})
     if not ids:
         return {}
+    snapshots = FiguresSnapshot.objects.filter(user_id__in=ids)
+    if fresh:
+        snapshots = snapshots.filter(stale=False, computed_at__gte=clock.now() - rules.FIGURES_MAX_AGE)
+    stored = dict(snapshots.values_list("user_id", "data"))
     if not compute:
-        stored = dict(FiguresSnapshot.objects.filter(user_id__in=ids).values_list("user_id", "data"))
         figures = {pk: _load(pk, data) for pk, data in stored.items()}
         waiting = {pk: Figures(user_id=pk, pending=True) for pk in ids if pk not in stored}
         FiguresSnapshot.objects.bulk_create(
             [FiguresSnapshot(user_id=pk, data=_dump(f) | {"pending": True}, computed_at=clock.now(), stale=True)
              for pk, f in waiting.items()], ignore_conflicts=True)
         return figures | waiting
-    fresh = FiguresSnapshot.objects.filter(
-        user_id__in=ids, stale=False, computed_at__gte=clock.now() - rules.FIGURES_MAX_AGE
-    ).values_list("user_id", "data")
-    figures = {pk: _load(pk, data) for pk, data in fresh}
+    figures = {pk: _load(pk, data) for pk, data in stored.items() if not data.get("pending")}
     missing = [pk for pk in ids if pk not in figures]
     if missing:
         computed = compute_figures(missing)
@@ -503,8 +505,8 @@ def figures_for(user_ids, *, compute: bool = True) -> dict[int, Figures]:
     return figures
 
 
-def figures_of(user) -> Figures:
-    return figures_for([user.pk])[user.pk]
+def figures_of(user, *, fresh: bool = False) -> Figures:
+    return figures_for([user.pk], fresh=fresh)[user.pk]
 
 
 def figures_touch(user_ids) -> None:

@@ -394,7 +394,7 @@ def user_risk(user) -> dict:
     # 仮払い率 and the rating: the same numbers as the public profile (anshin.accounts.figures)
     from anshin.accounts.figures import figures_of
 
-    figures = figures_of(user)
+    figures = figures_of(user, fresh=True)  # an operator decides on it: never a snapshot from before the latest event
     return {
         "user": user,
         "account_age_days": max(0, (now - user.date_joined).days),

@@ -128,7 +128,7 @@ def test_response_rate_and_reply_times_by_hand(frozen, worker, make_user, operat
     from anshin.trust.blocks import block_remove
 
     block_remove(user=worker, target_id=c.pk)
-    assert figures_of(worker).response_total == 4
+    assert figures_of(worker, fresh=True).response_total == 4
 
 
 def test_an_answer_exactly_24_hours_later_counts_and_one_second_later_does_not(frozen, worker, make_user):
