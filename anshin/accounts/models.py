@@ -83,7 +83,7 @@ class ApiToken(models.Model):
 class FiguresSnapshot(models.Model):
     """The last computed profile figures of a user (anshin.accounts.figures): pages read this row instead of
     scanning the person's whole history. `stale` is set by what changes the figures (a message, a deal moving,
-    a review revealed, a block); a stale or old snapshot is computed again on the next read or by the clock."""
+    a review revealed, a block); the clock computes stale and old snapshots again, pages serve them meanwhile."""
 
     user = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField()
