@@ -202,24 +202,23 @@ def message_post_system(*, thread: Thread, body: str) -> Message:
     return message
 
 
-def messages_post_system(posts: list[tuple[Thread, str]]) -> list[Message]:
+def messages_post_system(posts: list[tuple[Thread, str]]) -> None:
     """`message_post_system` for many threads at once (the clock settling a batch of deals), in a fixed number
     of queries: the messages, every member's receipt, the threads' last_message_at, the figures touched."""
     now = clock.now()
-    rows = [dict(thread=thread, sender=None, kind=Message.Kind.SYSTEM, body=body, created_at=now)
-            for thread, body in posts]
-    messages = [Message(pk=pk, **row) for pk, row in zip(bulk.insert(Message, rows, ids=True), rows, strict=True)]
+    message_ids = bulk.insert(Message, [dict(thread=thread, sender=None, kind=Message.Kind.SYSTEM, body=body,
+                                             created_at=now) for thread, body in posts], ids=True)
     members: dict[int, list[int]] = {}
     for thread_id, user_id in ThreadMember.objects.filter(thread__in=[t for t, _ in posts]).values_list(
             "thread_id", "user_id").order_by("id"):
         members.setdefault(thread_id, []).append(user_id)
-    bulk.insert(Receipt, [dict(message_id=message.pk, user_id=user_id)
-                          for message in messages for user_id in members.get(message.thread_id, [])])
+    bulk.insert(Receipt, [dict(message_id=message_id, user_id=user_id)
+                          for message_id, (thread, _) in zip(message_ids, posts, strict=True)
+                          for user_id in members.get(thread.pk, [])])
     figures_touch({user_id for ids in members.values() for user_id in ids})
     Thread.objects.filter(pk__in=[thread.pk for thread, _ in posts]).update(last_message_at=now)
     for thread, _ in posts:
         thread.last_message_at = now
-    return messages
 
 
 def thread_mark_read(*, thread: Thread, user) -> int:
