@@ -8,7 +8,7 @@ transaction. Buttons, API "allowed actions" and the diagrams in docs/ are all re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -202,11 +202,12 @@ def apply(obj: FlowModel, action: str, *, actor: Actor, user=None, payload: dict
     return transition
 
 
-def apply_many(objs: list[FlowModel], action: str, *, actor: Actor, payload: dict | None = None,
-               also: dict | None = None) -> None:
+def apply_many(objs: list[FlowModel], action: str, *, actor: Actor,
+               payload: dict | Callable[[FlowModel], dict] | None = None, also: dict | None = None) -> None:
     """`apply()` to many locked deals of one model (the clock settling a batch): the same checks and moves,
     one UPDATE per distinct outcome (one, when the target state has no timer), the audit events in one insert.
-    `also`: other columns the move sets on every row (e.g. accepted_at), written in the same UPDATE."""
+    `payload`: the audit payload of every event, or a function giving each deal's. `also`: other columns the
+    move sets on every row (e.g. accepted_at), written in the same UPDATE."""
     now = clock.now()  # one instant for the batch
     outcomes: dict[tuple, list[int]] = {}
     events = []
@@ -214,7 +215,8 @@ def apply_many(objs: list[FlowModel], action: str, *, actor: Actor, payload: dic
         transition, source = _step(obj, action, actor, now)
         outcomes.setdefault(tuple((name, getattr(obj, name)) for name in TIMER_FIELDS), []).append(obj.pk)
         events.append(dict(subject=obj, action=action, actor_role=actor, from_state=source,
-                           to_state=transition.target, payload=payload or {}))
+                           to_state=transition.target,
+                           payload=payload(obj) if callable(payload) else payload or {}))
     for values, pks in outcomes.items():
         type(objs[0]).objects.filter(pk__in=pks).update(**dict(values), **(also or {}))
     for obj in objs:

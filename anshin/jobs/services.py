@@ -117,23 +117,53 @@ def job_transition(*, job_id: int, user, action: str) -> Job:
     return job
 
 
+WAITING = ("applied", "shortlisted")  # an application still waiting for the client's decision
+
+
 def _tell_waiting_applicants(job: Job, why: str) -> None:
-    """募集終了 (the job is locked): whoever still waits for a decision hears it, and that their application
-    stands — the client may still offer a contract to any applicant. Told again after a reopen and a new close."""
-    waiting = job.applications.filter(state__in=("applied", "shortlisted")).select_related("worker").order_by("pk")
-    notify_many([
+    """募集終了 (the job is locked): whoever still waits for a decision hears it."""
+    notify_many(_closed_notices(job, _waiting(job), why))
+
+
+def _waiting(job: Job):
+    return job.applications.filter(state__in=WAITING).select_related("worker").order_by("pk")
+
+
+def _closed_notices(job: Job, waiting, why: str) -> list[dict]:
+    """To each applicant still waiting: the job closed, and their application stands — the client may still
+    offer a contract to any applicant. Told again after a reopen and a new close."""
+    return [
         notice(user=application.worker, kind="job.closed", title=f"「{job.title}」の募集が終了しました",
                body=f"{why}あなたの応募は有効なままです。クライアントは応募者の中から引き続き契約をオファーできます。",
                url=f"/applications/{application.pk}/",
                dedupe_key=f"job:{job.pk}:closed:{job.state_entered_at.isoformat()}:{application.worker_id}")
         for application in waiting
-    ])
+    ]
+
+
+def expiry_payload(job: Job) -> dict:
+    return {"application_deadline": str(job.application_deadline)}
+
+
+def expiry_notices(job: Job, applicants: int, waiting) -> list[dict]:
+    """募集終了 by the deadline (the job just closed): the client hears why and who can still be hired
+    (`applicants`, every application), the applicants still waiting (`waiting`) that their application stands."""
+    hire = (f"これまでの応募者（{applicants}人）には、引き続き応募者一覧から契約をオファーできます。" if applicants
+            else "この募集には応募がありませんでした。")
+    deadline = job.application_deadline
+    return [
+        notice(user=job.client, kind="job.expired", title=f"「{job.title}」の募集期間が終了しました",
+               body=f"応募期限（{deadline:%Y/%m/%d}）を過ぎたため、募集を終了しました。{hire}"
+                    "募集を続けるには、新しい応募期限を設定してから募集を再開してください。",
+               url=f"/jobs/{job.pk}/",
+               dedupe_key=f"job:{job.pk}:expired:{deadline.isoformat()}"),
+        *_closed_notices(job, waiting, f"応募期限（{deadline:%Y/%m/%d}）を過ぎ、募集が終了しました。"),
+    ]
 
 
 def job_settle_due(job_id: int) -> str | None:
-    """`tick`: the application deadline day has ended — 募集終了. The client hears why and what is left to do, the
-    applicants still waiting that their application stands: hiring from them goes on (contract offers do not
-    depend on the job's state)."""
+    """`tick`, one job (the batch path, `expire_batch`, takes most): the application deadline day has ended —
+    募集終了. Hiring from the applicants goes on (contract offers do not depend on the job's state)."""
     with transaction.atomic():
         job = (
             timers.lock_for_update(Job.objects.select_related("client"))
@@ -143,20 +173,18 @@ def job_settle_due(job_id: int) -> str | None:
         if job is None:
             return None  # closed by the client, re-armed by a new deadline, or settled by another sweeper
         action = job.timer_action
-        flows.apply(job, action, actor=Actor.SYSTEM, payload={"application_deadline": str(job.application_deadline)})
-        applicants = job.applications.count()
-        hire = (f"これまでの応募者（{applicants}人）には、引き続き応募者一覧から契約をオファーできます。" if applicants
-                else "この募集には応募がありませんでした。")
-        notify(user=job.client, kind="job.expired", title=f"「{job.title}」の募集期間が終了しました",
-               body=f"応募期限（{job.application_deadline:%Y/%m/%d}）を過ぎたため、募集を終了しました。{hire}"
-                    "募集を続けるには、新しい応募期限を設定してから募集を再開してください。",
-               url=f"/jobs/{job.pk}/",
-               dedupe_key=f"job:{job.pk}:expired:{job.application_deadline.isoformat()}")
-        _tell_waiting_applicants(job, f"応募期限（{job.application_deadline:%Y/%m/%d}）を過ぎ、募集が終了しました。")
+        flows.apply(job, action, actor=Actor.SYSTEM, payload=expiry_payload(job))
+        notify_many(expiry_notices(job, job.applications.count(), _waiting(job)))
     return f"job {job_id}: {action}"
 
 
-timers.register(Job, settle=job_settle_due)  # the deadline has no reminders
+def _expire_batch(limit: int) -> list[str]:
+    from anshin.jobs.expire_batch import jobs_expire_batch  # built on this module's helpers
+
+    return jobs_expire_batch(limit)
+
+
+timers.register(Job, settle=job_settle_due, settle_batch=_expire_batch)  # the deadline has no reminders
 
 
 def _application_thread_id(application_id: int) -> int | None:

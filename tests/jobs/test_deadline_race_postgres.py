@@ -64,3 +64,33 @@ def test_client_and_sweepers_at_the_deadline_have_one_outcome(make_user):
             seen.add((client_act, job.state))
             assert timers.sweep() == []
     assert len(seen) >= 2
+
+
+def test_two_sweepers_close_a_days_jobs_once_each(make_user, monkeypatch):
+    """The batch path (SKIP LOCKED: disjoint batches) with the client closing one of the jobs at the same
+    instant: every job closed once — one event, one notice to the client, one to its waiting applicant."""
+    monkeypatch.setattr(timers, "SETTLE_BATCH_SIZE", 3)  # many small batches, so the sweepers interleave
+    client_user, worker = make_user("race-client"), make_user("race-worker")
+    with time_machine.travel(START, tick=False) as clock:
+        jobs = [factories.job(client_user, title=f"募集{n}", application_deadline=DEADLINE,
+                              delivery_date=DEADLINE + timedelta(days=30)) for n in range(12)]
+        for job in jobs:
+            factories.application(client_user, worker, job=job)
+        clicked = jobs[5]
+        clock.move_to(END)
+        outcome = run_named(
+            tick1=timers.sweep, tick2=timers.sweep,
+            client=lambda: services.job_transition(job_id=clicked.pk, user=client_user, action="close"))
+        assert outcome["tick1"][0] == outcome["tick2"][0] == "ok", outcome
+        expired = sorted(outcome["tick1"][1] + outcome["tick2"][1])
+        by_clock = [job for job in jobs if job is not clicked or outcome["client"][0] != "ok"]
+        assert expired == sorted(f"job {job.pk}: expire" for job in by_clock)
+        for job in jobs:
+            assert Job.objects.get(pk=job.pk).state == "closed"
+            closing = AuditEvent.objects.filter(subject_type__model="job", subject_id=job.pk, to_state="closed")
+            assert closing.count() == 1
+            assert Notification.objects.filter(kind="job.expired", url=f"/jobs/{job.pk}/").count() == (
+                job in by_clock)
+            assert Notification.objects.filter(kind="job.closed", user=worker,
+                                               dedupe_key__startswith=f"job:{job.pk}:").count() == 1
+        assert timers.sweep() == []
