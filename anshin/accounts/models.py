@@ -25,6 +25,11 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
 
+# What a list, a notice or a batch never shows of a person (the bio is up to 4,000 characters): deferred where
+# many people are read at once (the inbox, the clock's batches).
+HEAVY_USER_FIELDS = ("password", "bio", "skills")
+
+
 class User(AbstractUser):
     """One account can be the client in one deal and the worker in another; e-mail is the login."""
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from anshin.accounts.figures import figures_touched_together
+from anshin.accounts.models import HEAVY_USER_FIELDS
 from anshin.contracts.models import Contract, TerminationRequest
 from anshin.contracts.services import _notices, _text, release_entry, release_net
 from anshin.core import clock, flows, timers
@@ -36,7 +37,9 @@ def contracts_deem_accept_batch(limit: int) -> list[str]:
         # The threads are locked with their contracts, before anything else: someone posting in one holds its
         # thread and then marks figures stale, which this batch does before writing the thread (it is skipped).
         claimed = list(
-            timers.lock_for_update(Contract.objects.select_related("client", "worker", "thread"), "thread")
+            timers.lock_for_update(Contract.objects.select_related("client", "worker", "thread")
+                                   .defer(*(f"{party}__{name}" for party in ("client", "worker")
+                                            for name in HEAVY_USER_FIELDS)), "thread")
             .filter(state="delivered", timer_action=ACTION, due_at__lte=now, thread__isnull=False)
             .exclude(Exists(_pending_terminations()))
             .exclude(Exists(_pending_date_changes()))
@@ -79,12 +82,13 @@ def _plain(claimed: list[Contract]) -> list[Contract]:
     unusual |= set(DateChangeRequest.objects.filter(
         subject_type=ContentType.objects.get_for_model(Contract), subject_id__in=ids, state="pending"
     ).values_list("subject_id", flat=True))
-    released = set(JournalEntry.objects.filter(idempotency_key__in=[release_entry(c)["key"] for c in claimed])
+    keys = {c.pk: release_entry(c)["key"] for c in claimed}
+    released = set(JournalEntry.objects.filter(idempotency_key__in=list(keys.values()))
                    .values_list("idempotency_key", flat=True))
     escrow = dict(Account.objects.filter(code__in=[escrow_code(c.ledger_ref) for c in claimed])
                   .values_list("code", "balance"))
     return [
         c for c in claimed
-        if c.pk not in unusual and release_entry(c)["key"] not in released
+        if c.pk not in unusual and keys[c.pk] not in released
         and escrow.get(escrow_code(c.ledger_ref)) == c.amount
     ]

@@ -20,20 +20,25 @@ def insert(model: type[models.Model], rows: list[dict], *, ids: bool = False) ->
         created = model.objects.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in created] if ids else []
     names = list(rows[0])  # every row has these keys (a row without one fails loudly)
-    converts = [_column(model, name) for name in names]
+    columns = [_column(model, name) for name in names]
     defaults = [(field, _db_value(field)(field.get_default())) for field in _concrete(model)
                 if field.name not in names and field.attname not in names]
     pks = _next_ids(model, len(rows)) if ids else []
-    columns = ([model._meta.pk.column] if ids else []) + [field.column for field, _ in converts] + [
-        field.column for field, _ in defaults]
     quote = connection.ops.quote_name
-    fixed = tuple(value for _, value in defaults)
+    header = ([model._meta.pk.column] if ids else []) + [field.column for field, _ in columns] + [
+        field.column for field, _ in defaults]
+    first = 1 if ids else 0  # a row's values start after its pk
+    converted = [(first + n, convert) for n, (_, convert) in enumerate(columns) if convert is not _same]
+    fixed = [value for _, value in defaults]
     with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+        f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, header))}) FROM STDIN"
     ) as copy:
         for n, row in enumerate(rows):
-            values = tuple(convert(row[name]) for (_, convert), name in zip(converts, names, strict=True))
-            copy.write_row(((pks[n],) if ids else ()) + values + fixed)
+            values = [pks[n]] if ids else []
+            values += [row[name] for name in names]
+            for i, convert in converted:  # most columns go as they are; foreign keys and JSON do not
+                values[i] = convert(values[i])
+            copy.write_row(values + fixed)
     return pks
 
 

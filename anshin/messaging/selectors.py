@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from anshin import rules
+from anshin.accounts.models import HEAVY_USER_FIELDS
 from anshin.accounts.presence import last_seen
 from anshin.core.access import for_party, get_for_party
 from anshin.messaging.models import Message, Nudge, Receipt, Thread, ThreadMember
@@ -22,10 +23,6 @@ class InboxRow:
     waiting_since: datetime | None
     last_excerpt: str = ""  # the latest message of any kind (system included), first 80 characters
     last_kind: str = ""
-
-
-# What an inbox row never shows of a person (the bio is up to 4,000 characters): not read for 100 people a page.
-HEAVY_USER_FIELDS = ("password", "bio", "skills")
 
 
 def inbox(*, user, limit: int = 50) -> list[InboxRow]:

@@ -129,8 +129,8 @@ def test_a_days_jobs_close_in_a_fixed_number_of_queries(travel, client_user, mak
 
     def queries_to_close(n: int, deadline: date) -> int:
         made = [post(client_user, i, deadline=deadline) for i in range(n)]
-        for job, worker in zip(made, workers * n):
-            factories.application(client_user, worker, job=job)
+        for i, job in enumerate(made):
+            factories.application(client_user, workers[i % len(workers)], job=job)
         travel.move_to(datetime.combine(deadline + timedelta(days=1), datetime.min.time(), TOKYO))
         with CaptureQueriesContext(connection) as queries:
             done = timers.sweep()
