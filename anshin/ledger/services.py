@@ -109,15 +109,18 @@ def entries_post_new(entries: list[dict]) -> None:
 
 def _save_balances(accounts: list[Account]) -> None:
     """One UPDATE for the new balances of many accounts (bulk_update's CASE per row costs more than the rest of
-    a batch; UPDATE … FROM runs on PostgreSQL and SQLite ≥ 3.33)."""
+    a batch; UPDATE … FROM runs on PostgreSQL and SQLite ≥ 3.33). On PostgreSQL the pairs travel as two arrays:
+    two placeholders per account made the query itself a tenth of a batch's work."""
     table = connection.ops.quote_name(Account._meta.db_table)
-    rows = ", ".join(["(%s, %s)"] * len(accounts))
+    if connection.vendor == "postgresql":
+        moved = "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+        params = [[account.pk for account in accounts], [account.balance for account in accounts]]
+    else:
+        moved = "VALUES " + ", ".join(["(%s, %s)"] * len(accounts))
+        params = [value for account in accounts for value in (account.pk, account.balance)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH moved (id, balance) AS (VALUES {rows}) "
-            f"UPDATE {table} SET balance = moved.balance FROM moved WHERE {table}.id = moved.id",
-            [value for account in accounts for value in (account.pk, account.balance)],
-        )
+        cursor.execute(f"WITH moved (id, balance) AS ({moved}) "
+                       f"UPDATE {table} SET balance = moved.balance FROM moved WHERE {table}.id = moved.id", params)
 
 
 def _checked(lines: list[Line]) -> list[Line]:
