@@ -55,8 +55,8 @@ def contracts_deem_accept_batch(limit: int) -> list[str]:
             flows.apply_many(contracts, ACTION, actor=Actor.SYSTEM, also={"accepted_at": now})  # as `_release`
             texts = [_text(c, ACTION, net=yen(release_net(c))) for c in contracts]
             messages_post_system([(c.thread, text) for c, text in zip(contracts, texts, strict=True)])
-            notify_many([n for c, text in zip(contracts, texts, strict=True) for n in _notices(c, ACTION, text)])
-            review_windows_open_for_contracts(contracts)
+            accepted = [n for c, text in zip(contracts, texts, strict=True) for n in _notices(c, ACTION, text)]
+            notify_many(accepted + review_windows_open_for_contracts(contracts))
         entries_post_new([release_entry(c) for c in contracts])
     return [f"contract {c.pk}: {ACTION}" for c in contracts]
 

@@ -209,7 +209,7 @@ def messages_post_system(posts: list[tuple[Thread, str]]) -> None:
     message_ids = bulk.insert(Message, [dict(thread=thread, sender=None, kind=Message.Kind.SYSTEM, body=body,
                                              created_at=now) for thread, body in posts], ids=True)
     members: dict[int, list[int]] = {}
-    for thread_id, user_id in ThreadMember.objects.filter(thread__in=[t for t, _ in posts]).values_list(
+    for thread_id, user_id in ThreadMember.objects.filter(thread_id__in=[t.pk for t, _ in posts]).values_list(
             "thread_id", "user_id").order_by("id"):
         members.setdefault(thread_id, []).append(user_id)
     bulk.insert(Receipt, [dict(message_id=message_id, user_id=user_id)

@@ -17,7 +17,7 @@ from anshin import rules
 from anshin.core import audit, bulk, clock, timers
 from anshin.core.errors import DomainError, NotFound
 from anshin.core.flows import Actor
-from anshin.notifications.services import notice, notify, notify_many
+from anshin.notifications.services import notice, notify
 from anshin.reviews.models import AXES, Review, ReviewWindow
 from anshin.trust.holds import text_guard
 
@@ -86,18 +86,20 @@ def review_window_open(*, contract=None, order=None) -> ReviewWindow | None:
     return window
 
 
-def review_windows_open_for_contracts(contracts: list) -> None:
+def review_windows_open_for_contracts(contracts: list) -> list[dict]:
     """`review_window_open(contract=…)` for many contracts that have just ended (the clock settling a batch;
-    the contracts are locked), in a fixed number of queries."""
+    the contracts are locked), in a fixed number of queries. Returns the notices asking both sides for their
+    review, for the caller to send with its own in one `notify_many`."""
     contracts = [c for c in contracts if deal_ended_with_work(contract=c)]
-    opened = set(ReviewWindow.objects.filter(contract__in=contracts).values_list("contract_id", flat=True))
+    opened = set(ReviewWindow.objects.filter(contract_id__in=[c.pk for c in contracts])
+                 .values_list("contract_id", flat=True))
     contracts = [c for c in contracts if c.pk not in opened]
     times = _window_times(clock.now())
     rows = [dict(contract=c, client=c.client, worker=c.worker, **times) for c in contracts]
     windows = [ReviewWindow(pk=pk, **row) for pk, row in zip(bulk.insert(ReviewWindow, rows, ids=True), rows,
                                                                strict=True)]
     audit.record_many([_opened_event(window, c) for window, c in zip(windows, contracts, strict=True)])
-    notify_many([one for window, c in zip(windows, contracts, strict=True) for one in _opened_notices(window, c.title)])
+    return [one for window, c in zip(windows, contracts, strict=True) for one in _opened_notices(window, c.title)]
 
 
 def _opened_event(window: ReviewWindow, deal) -> dict:
