@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from anshin.accounts.figures import figures_touched_together
-from anshin.accounts.models import HEAVY_USER_FIELDS
+from anshin.accounts.models import name_only
 from anshin.contracts.models import Contract, TerminationRequest
 from anshin.contracts.services import _notices, _text, release_entry, release_net
 from anshin.core import clock, flows, timers
@@ -38,8 +38,7 @@ def contracts_deem_accept_batch(limit: int) -> list[str]:
         # thread and then marks figures stale, which this batch does before writing the thread (it is skipped).
         claimed = list(
             timers.lock_for_update(Contract.objects.select_related("client", "worker", "thread")
-                                   .defer(*(f"{party}__{name}" for party in ("client", "worker")
-                                            for name in HEAVY_USER_FIELDS)), "thread")
+                                   .defer(*name_only("client"), *name_only("worker")), "thread")
             .filter(state="delivered", timer_action=ACTION, due_at__lte=now, thread__isnull=False)
             .exclude(Exists(_pending_terminations()))
             .exclude(Exists(_pending_date_changes()))
