@@ -34,8 +34,11 @@ def relative(moment: datetime | None) -> str:
     now = clock.now()
     if (now - moment).total_seconds() < 60:
         return "たった今"
-    with translation.override("ja"):  # the 「約…前」 frame is Japanese whatever the page language
+    if translation.get_language() == "ja":
         amount = timesince(moment, now, depth=1)
+    else:
+        with translation.override("ja"):  # the 「約…前」 frame is Japanese whatever the page language
+            amount = timesince(moment, now, depth=1)
     # Some Django catalogs put a (non-breaking) space between number and unit: 「23\xa0時間」 → 「23時間」.
     return f"約{amount.replace(chr(0xa0), '').replace(' ', '')}前"
 

@@ -24,6 +24,8 @@ from anshin.core.errors import DomainError
 def site_text(text) -> str:
     """A (lazy) label in the site language, Japanese, whatever the reader chose: for text that is stored —
     system messages, notifications, errors — and so must not depend on who happened to trigger it."""
+    if translation.get_language() == settings.LANGUAGE_CODE:
+        return str(text)  # already Japanese (the clock, most requests): switching costs more than the label
     with translation.override(settings.LANGUAGE_CODE):
         return str(text)
 
