@@ -11,6 +11,7 @@ from anshin import rules
 from anshin.accounts.models import HEAVY_USER_FIELDS
 from anshin.accounts.presence import last_seen
 from anshin.core.access import for_party, get_for_party
+from anshin.jobs.models import Application
 from anshin.messaging.models import Message, Nudge, Receipt, Thread, ThreadMember
 
 
@@ -84,9 +85,14 @@ def _excerpt(message: dict) -> str:
 
 
 def thread_get(*, thread_id: int, user) -> Thread:
+    """The thread (404 unless `user` is a member or an operator) with its members and the deal it belongs to.
+    The deal — an application and its job, a contract or an order, only one of them set — is read on its own:
+    as LEFT JOINs beside the party check they took PostgreSQL longer to plan than to run (0.7–2 ms, on every
+    view and every 4-second poll)."""
     return get_for_party(
-        Thread.objects.select_related("application__job", "contract", "order", "last_human_message").prefetch_related(
-            Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence"))
+        Thread.objects.select_related("last_human_message").prefetch_related(
+            Prefetch("application", queryset=Application.objects.select_related("job")), "contract", "order",
+            Prefetch("members", queryset=ThreadMember.objects.select_related("user__presence")),
         ),
         user, pk=thread_id,
     )
