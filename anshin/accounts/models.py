@@ -25,8 +25,8 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
 
-# What a list, a notice or a batch never shows of a person (the bio is up to 4,000 characters): deferred where
-# many people are read at once (the inbox, the clock's batches).
+# What a list never shows of a person (the bio is up to 4,000 characters): deferred where many people are read
+# at once (the inbox).
 HEAVY_USER_FIELDS = ("password", "bio", "skills")
 
 

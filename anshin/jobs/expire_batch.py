@@ -32,7 +32,7 @@ def jobs_expire_batch(limit: int) -> list[str]:
         if not jobs:
             return []
         flows.apply_many(jobs, ACTION, actor=Actor.SYSTEM, payload=expiry_payload)
-        applications = Application.objects.filter(job__in=jobs).order_by()
+        applications = Application.objects.filter(job_id__in=[job.pk for job in jobs]).order_by()
         applicants = dict(applications.values_list("job_id").annotate(Count("pk")))
         waiting = defaultdict(list)
         for application in applications.filter(state__in=WAITING).select_related("worker").order_by("pk"):
