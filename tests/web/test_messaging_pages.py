@@ -228,6 +228,26 @@ def _queries(browser, url) -> int:
     return len(ctx.captured_queries)
 
 
+def test_the_poll_does_not_count_the_headers_badges_it_does_not_show(thread, client_user, worker):
+    """The header's unread counts are read only by pages that show the header: the 4-second poll (a fragment)
+    skips them, the thread page still shows them."""
+    reader = login(worker)
+    services.message_send(thread=thread, sender=client_user, body="別のスレッドでも未読です。")
+    other = factories.application(client_user, worker).thread
+    services.message_send(thread=other, sender=client_user, body="未読のままのメッセージ")
+
+    def counts(url) -> tuple[str, list[str]]:
+        reader.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            body = text(reader.get(url, HTTP_HX_REQUEST="true"))
+        return body, [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+
+    poll, counted = counts(reverse("messaging:poll", args=[thread.pk]) + "?after=1")
+    assert counted == [] and "unread-count" not in poll
+    page, counted = counts(thread_url(thread))
+    assert len(counted) == 2 and re.search(r'data-testid="unread-count">1<', page)  # the other thread's message
+
+
 def test_inbox_queries_do_not_grow_with_threads(client_user, worker):
     with time_machine.travel(T0, tick=False):
         for _ in range(5):
