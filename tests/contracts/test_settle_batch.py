@@ -3,13 +3,12 @@ per-row path leaves: the same contracts, audit events, ledger entries and balanc
 receipts, notifications and their e-mail outbox state, review windows and stale profile figures. Contracts with
 a pending 途中終了 request are left to the per-row path and still settle as before."""
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import OuterRef
 from django.test.utils import CaptureQueriesContext
 
@@ -23,6 +22,7 @@ from anshin.messaging.models import Message, Receipt, Thread
 from anshin.notifications.models import EmailPreference, Notification
 from anshin.reviews.models import ReviewWindow
 from tests import factories
+from tests.twins import sweep_and_capture
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +39,6 @@ def travel():
 @pytest.fixture
 def small_batches(monkeypatch):
     monkeypatch.setattr(timers, "SETTLE_BATCH_SIZE", 2)  # several batches out of a handful of contracts
-
-
-def per_row_only():
-    """The same sweep without any batch path: every due row through its per-row handler."""
-    return [replace(kind, settle_batch=None) for kind in timers._registry]
 
 
 @pytest.fixture
@@ -137,28 +132,13 @@ def capture(since: dict, ids: list[int]) -> dict:
     }
 
 
-def sweep_and_capture(ids: list[int], registry=None) -> tuple[list[str], dict]:
-    """Sweep inside a savepoint, capture what it left, roll it back: the twin runs start from the same rows."""
-    since = marks()
-    saved = list(timers._registry)
-    with transaction.atomic():
-        if registry is not None:
-            timers._registry[:] = registry
-        try:
-            done = timers.sweep()
-        finally:
-            timers._registry[:] = saved
-        captured = capture(since, ids)
-        transaction.set_rollback(True)
-    return done, captured
-
-
 def test_batch_and_per_row_settlements_leave_the_same_rows(due, small_batches):
     plain, pending, lapsing = due
     ids = [c.pk for c in [*plain, pending, lapsing]]
 
-    batch_done, batched = sweep_and_capture(ids)
-    row_done, per_row = sweep_and_capture(ids, registry=per_row_only())
+    since = marks()
+    batch_done, batched = sweep_and_capture(lambda: capture(since, ids))
+    row_done, per_row = sweep_and_capture(lambda: capture(since, ids), per_row=True)
 
     assert sorted(batch_done) == sorted(row_done)
     assert sorted(batch_done) == sorted(

@@ -2,13 +2,12 @@
 the same jobs, audit events, and notices to the clients and the applicants still waiting, with their e-mail
 outbox state; and it closes a day's jobs in a fixed number of queries, however many there are."""
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from anshin.core import clock, timers
@@ -17,6 +16,7 @@ from anshin.jobs import services
 from anshin.jobs.models import Job
 from anshin.notifications.models import EmailPreference, Notification
 from tests import factories
+from tests.twins import sweep_and_capture
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +35,6 @@ def travel():
 @pytest.fixture
 def small_batches(monkeypatch):
     monkeypatch.setattr(timers, "SETTLE_BATCH_SIZE", 2)  # several batches out of a handful of jobs
-
-
-def per_row_only():
-    return [replace(kind, settle_batch=None) for kind in timers._registry]
 
 
 def post(client, n: int, deadline=DEADLINE) -> Job:
@@ -69,6 +65,11 @@ def due(travel, make_user, client_user):
     return jobs, closed, later
 
 
+def marks() -> dict:
+    return {"audit": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+            "notifications": Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0}
+
+
 def capture(since: dict, ids: list[int]) -> dict:
     def rows(values):
         return sorted(values, key=repr)
@@ -84,29 +85,13 @@ def capture(since: dict, ids: list[int]) -> dict:
     }
 
 
-def sweep_and_capture(ids: list[int], registry=None) -> tuple[list[str], dict]:
-    """Sweep inside a savepoint, capture what it left, roll it back: the twin runs start from the same rows."""
-    since = {"audit": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
-             "notifications": Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0}
-    saved = list(timers._registry)
-    with transaction.atomic():
-        if registry is not None:
-            timers._registry[:] = registry
-        try:
-            done = timers.sweep()
-        finally:
-            timers._registry[:] = saved
-        captured = capture(since, ids)
-        transaction.set_rollback(True)
-    return done, captured
-
-
 def test_batch_and_per_row_closing_leave_the_same_rows(due, small_batches):
     jobs, closed, later = due
     ids = [j.pk for j in [*jobs, closed, later]]
 
-    batch_done, batched = sweep_and_capture(ids)
-    row_done, per_row = sweep_and_capture(ids, registry=per_row_only())
+    since = marks()
+    batch_done, batched = sweep_and_capture(lambda: capture(since, ids))
+    row_done, per_row = sweep_and_capture(lambda: capture(since, ids), per_row=True)
 
     assert sorted(batch_done) == sorted(row_done) == sorted(f"job {j.pk}: expire" for j in jobs)
     for key in batched:
